@@ -1,0 +1,9 @@
+import { CatalogModule } from '@itn/catalog';
+import { AppConfigModule, DatabaseModule, HealthModule, RedisModule } from '@itn/core';
+import { Module } from '@nestjs/common';
+import { DemoSeedModule } from './seed/demo-seed.module';
+
+@Module({
+  imports: [AppConfigModule, DatabaseModule, RedisModule, HealthModule, CatalogModule, DemoSeedModule],
+})
+export class AppModule {}

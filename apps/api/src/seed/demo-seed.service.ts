@@ -1,0 +1,66 @@
+import { Commodity, Planet, Station } from '@itn/catalog';
+import { Environment } from '@itn/core';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { DataSource, EntityManager } from 'typeorm';
+import { DEMO_COMMODITIES, DEMO_PLANETS, DEMO_STATIONS } from './demo-data';
+
+/** Arbitrary constant key; only one process seeds at a time. */
+const SEED_LOCK_KEY = 7_406_112_002;
+
+/**
+ * Seeds the demo galaxy into an empty database. Idempotent: a database that already
+ * has planets is left as it is.
+ */
+@Injectable()
+export class DemoSeedService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DemoSeedService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: ConfigService<Environment, true>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.get('SEED_DEMO', { infer: true })) return;
+    const seeded = await this.seedIfEmpty();
+    if (seeded) this.logger.log('Seeded demo data into an empty database');
+  }
+
+  seedIfEmpty(): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
+      const [{ count }] = await tx.query<{ count: string }[]>('SELECT count(*) AS count FROM planets');
+      if (Number(count) > 0) return false;
+      await this.seed(tx);
+      return true;
+    });
+  }
+
+  private async seed(tx: EntityManager): Promise<void> {
+    const planets = await tx.getRepository(Planet).save(
+      DEMO_PLANETS.map((p) => ({
+        name: p.name,
+        positionX: p.position.x,
+        positionY: p.position.y,
+        positionZ: p.position.z,
+      })),
+    );
+    const planetByName = new Map(planets.map((p) => [p.name, p]));
+    await tx.getRepository(Station).save(
+      DEMO_STATIONS.map((s) => {
+        const planet = planetByName.get(s.planet)!;
+        return {
+          code: s.code,
+          name: s.name,
+          planetId: planet.id,
+          positionX: planet.positionX + s.offset[0],
+          positionY: planet.positionY + s.offset[1],
+          positionZ: planet.positionZ + s.offset[2],
+          storageCapacity: s.capacity,
+        };
+      }),
+    );
+    await tx.getRepository(Commodity).save(DEMO_COMMODITIES.map((c) => ({ ...c })));
+  }
+}

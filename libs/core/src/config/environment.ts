@@ -1,0 +1,195 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsPositive,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/** Development defaults. Production refuses to start while any of these is still in use. */
+export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-in-production';
+export const DEV_ADMIN_PASSWORD = 'admin-dev-password';
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+const toNumber = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string' || value.trim() === '') return value;
+  const n = Number(value);
+  return Number.isNaN(n) ? value : n;
+};
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
+
+/**
+ * Every environment variable the service reads, with defaults that work against the
+ * PostgreSQL and Redis of docker-compose.yml (or the same services on localhost).
+ */
+export class Environment {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/itn';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 20;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 15_000;
+
+  @IsString()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET = DEV_JWT_SECRET;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(10)
+  @Max(86_400)
+  JWT_ACCESS_TTL = 900;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(60)
+  @Max(90 * 86_400)
+  JWT_REFRESH_TTL = 14 * 86_400;
+
+  @IsString()
+  JWT_ISSUER = 'itn-api';
+
+  @IsString()
+  JWT_AUDIENCE = 'itn-clients';
+
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(1e9)
+  SIM_TIME_SCALE = 20_000;
+
+  @IsIn(['embedded', 'off'])
+  WORKER_MODE: 'embedded' | 'off' = 'embedded';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  SEED_DEMO = true;
+
+  @IsEmail()
+  ADMIN_EMAIL = 'admin@itn.local';
+
+  @IsString()
+  @MinLength(10, { message: 'ADMIN_PASSWORD must be at least 10 characters' })
+  ADMIN_PASSWORD = DEV_ADMIN_PASSWORD;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1e9)
+  MAX_SHIPMENT_VOLUME = 5_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  EVENT_RETENTION_DAYS = 30;
+
+  @Transform(toList)
+  @IsString({ each: true })
+  CORS_ORIGINS: string[] = ['http://localhost:3000'];
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  RATE_LIMIT_TTL_SECONDS = 60;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_MAX = 600;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  AUTH_RATE_LIMIT_MAX = 10;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  @Max(50 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 256 * 1024;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+/**
+ * Validates raw environment variables. Throws a ConfigurationError naming every bad variable.
+ * Unknown variables are ignored; empty strings count as unset so defaults apply.
+ */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const known = Object.keys(new Environment());
+  const input: Record<string, unknown> = {};
+  for (const key of known) {
+    const value = raw[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const env = plainToInstance(Environment, input, { exposeDefaultValues: true });
+  const problems = validateSync(env, { forbidUnknownValues: false }).map(
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${JSON.stringify(e.value)})`,
+  );
+  if (env.NODE_ENV === 'production') {
+    if (env.JWT_SECRET === DEV_JWT_SECRET)
+      problems.push('JWT_SECRET: the development default is refused in production');
+    if (env.ADMIN_PASSWORD === DEV_ADMIN_PASSWORD)
+      problems.push('ADMIN_PASSWORD: the development default is refused in production');
+  }
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return env;
+}

@@ -1,0 +1,4 @@
+import { CreateCatalog1764160000000 } from './1764160000000-CreateCatalog';
+
+/** Every migration in order; a new migration is appended here and never edited once merged. */
+export const migrations = [CreateCatalog1764160000000];

@@ -1,0 +1,44 @@
+import { AppModule } from '../../apps/api/src/app.module';
+import { createHttpAdapter, setupApp, validateEnvironment } from '@itn/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
+import { applyTestEnvironment } from './test-env';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** Base URL of the listening server, e.g. http://127.0.0.1:40123 */
+  url: string;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+/** Boots the real API (same setupApp as main.ts) on a random local port. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  applyTestEnvironment();
+  Object.assign(process.env, env);
+  const config = validateEnvironment(process.env);
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createHttpAdapter({ bodyLimitBytes: config.BODY_LIMIT_BYTES }),
+    { logger: false },
+  );
+  setupApp(app);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    url: `http://127.0.0.1:${address.port}`,
+    dataSource: app.get(DataSource),
+    close: () => app.close(),
+  };
+}
+
+/** Empties every table but the migrations history, for test files that need a clean slate. */
+export async function truncateAll(dataSource: DataSource): Promise<void> {
+  const tables = await dataSource.query<{ tablename: string }[]>(
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations'`,
+  );
+  if (tables.length === 0) return;
+  await dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+}
