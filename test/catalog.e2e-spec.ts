@@ -1,14 +1,17 @@
 import request from 'supertest';
+import { Actor, createActor } from './helpers/auth';
 import { expectErrorFormat } from './helpers/error-format';
 import { createTestApp, TestApp, truncateAll } from './helpers/test-app';
 
 describe('Catalog (e2e)', () => {
   let t: TestApp;
-  const api = () => request(t.url);
+  let admin: Actor;
+  const api = () => admin;
 
   beforeAll(async () => {
     t = await createTestApp();
     await truncateAll(t.dataSource);
+    admin = await createActor(t, 'admin');
   });
   afterAll(() => t.close());
 

@@ -1,9 +1,10 @@
+import { AuthModule } from '@itn/auth';
 import { CatalogModule } from '@itn/catalog';
 import { AppConfigModule, DatabaseModule, HealthModule, RedisModule } from '@itn/core';
 import { Module } from '@nestjs/common';
 import { DemoSeedModule } from './seed/demo-seed.module';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, RedisModule, HealthModule, CatalogModule, DemoSeedModule],
+  imports: [AppConfigModule, DatabaseModule, RedisModule, HealthModule, AuthModule, CatalogModule, DemoSeedModule],
 })
 export class AppModule {}

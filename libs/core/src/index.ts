@@ -15,3 +15,5 @@ export * from './http/uuid-param.pipe';
 export * from './pagination/pagination';
 export * from './redis/redis.module';
 export * from './database/ensure-database';
+export * from './http/rate-limit';
+export * from './http/public';

@@ -45,3 +45,10 @@ export const DEMO_COMMODITIES = [
   { sku: 'LUX-SPICE', name: 'Void spice', unitVolume: 0.01, unitMass: 1 },
   { sku: 'LUX-ART', name: 'Nebula glass art', unitVolume: 0.5, unitMass: 20 },
 ] as const;
+
+/** Demo traders (development only; the password is printed in the README). */
+export const DEMO_TRADER_PASSWORD = 'trader-dev-password';
+export const DEMO_TRADERS = [
+  { email: 'trader1@itn.local', stations: ['TER-01', 'ARE-01', 'CER-01', 'JOV-01'] },
+  { email: 'trader2@itn.local', stations: ['JOV-01', 'KRO-01', 'TET-01', 'TER-02'] },
+] as const;

@@ -1,9 +1,10 @@
+import { PasswordService } from '@itn/auth';
 import { Commodity, Planet, Station } from '@itn/catalog';
 import { Environment } from '@itn/core';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, EntityManager } from 'typeorm';
-import { DEMO_COMMODITIES, DEMO_PLANETS, DEMO_STATIONS } from './demo-data';
+import { DEMO_COMMODITIES, DEMO_PLANETS, DEMO_STATIONS, DEMO_TRADER_PASSWORD, DEMO_TRADERS } from './demo-data';
 
 /** Arbitrary constant key; only one process seeds at a time. */
 const SEED_LOCK_KEY = 7_406_112_002;
@@ -19,6 +20,7 @@ export class DemoSeedService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: ConfigService<Environment, true>,
+    private readonly passwords: PasswordService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -47,7 +49,7 @@ export class DemoSeedService implements OnApplicationBootstrap {
       })),
     );
     const planetByName = new Map(planets.map((p) => [p.name, p]));
-    await tx.getRepository(Station).save(
+    const stations = await tx.getRepository(Station).save(
       DEMO_STATIONS.map((s) => {
         const planet = planetByName.get(s.planet)!;
         return {
@@ -62,5 +64,32 @@ export class DemoSeedService implements OnApplicationBootstrap {
       }),
     );
     await tx.getRepository(Commodity).save(DEMO_COMMODITIES.map((c) => ({ ...c })));
+    await this.seedUsers(tx, new Map(stations.map((s) => [s.code, s.id])));
+  }
+
+  /** The bootstrap admin (ADMIN_EMAIL/ADMIN_PASSWORD) and two demo traders with memberships. */
+  private async seedUsers(tx: EntityManager, stationIdByCode: Map<string, string>): Promise<void> {
+    const insertUser = async (email: string, password: string, role: 'admin' | 'trader') => {
+      const [row] = await tx.query<{ id: string }[]>(
+        `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3)
+         ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id`,
+        [email.toLowerCase(), await this.passwords.hash(password), role],
+      );
+      return row.id;
+    };
+    await insertUser(
+      this.config.get('ADMIN_EMAIL', { infer: true }),
+      this.config.get('ADMIN_PASSWORD', { infer: true }),
+      'admin',
+    );
+    for (const trader of DEMO_TRADERS) {
+      const userId = await insertUser(trader.email, DEMO_TRADER_PASSWORD, 'trader');
+      for (const code of trader.stations) {
+        await tx.query('INSERT INTO station_members (station_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+          stationIdByCode.get(code),
+          userId,
+        ]);
+      }
+    }
   }
 }

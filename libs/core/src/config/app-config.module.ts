@@ -8,11 +8,14 @@ export type AppConfig = ConfigService<Environment, true>;
 @Global()
 @Module({
   imports: [
+    // Validated when the application is created (not when this file is imported), so every
+    // application instance, test apps included, reads the environment as it is at that moment.
     ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
       ignoreEnvFile: true,
-      validate: (raw) => ({ ...validateEnvironment(raw) }),
+      skipProcessEnv: true,
+      load: [() => ({ ...validateEnvironment(process.env) })],
     }),
   ],
 })

@@ -178,6 +178,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     const value = raw[key];
     if (value !== undefined && value !== '') input[key] = value;
   }
+  // Demo data is for development: production seeds only when asked to.
+  if (input.SEED_DEMO === undefined && input.NODE_ENV === 'production') input.SEED_DEMO = 'false';
   const env = plainToInstance(Environment, input, { exposeDefaultValues: true });
   const problems = validateSync(env, { forbidUnknownValues: false }).map(
     (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${JSON.stringify(e.value)})`,

@@ -2,9 +2,13 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type Redis from 'ioredis';
+import { Public } from '../http/public';
 import { InjectRedis } from '../redis/redis.module';
+import { SkipThrottle } from '@nestjs/throttler';
 
 @ApiTags('operations')
+@Public()
+@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,9 +1,9 @@
 import { RequestMethod, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorResponseDto } from '../errors/error-response.dto';
-import { FieldError, HttpExceptionFilter, RequestValidationError, toErrorBody } from '../errors/http-exception.filter';
+import { FieldError, HttpExceptionFilter, RequestValidationError } from '../errors/http-exception.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 
 export interface HttpAdapterOptions {
@@ -47,11 +47,6 @@ export function setupApp(app: NestFastifyApplication): NestFastifyApplication {
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
-  });
-  // Errors raised by Fastify before a route handler runs (bad JSON, body too large, bad content type).
-  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const body = toErrorBody(error, String(request.id));
-    void reply.status(body.statusCode).send(body);
   });
 
   app.setGlobalPrefix('api', {

@@ -1,0 +1,21 @@
+import { DomainError } from '@itn/core';
+import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthUser, REQUIRED_ROLES } from '../auth-user';
+import type { Role } from '../entities/user.entity';
+
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!roles || context.getType() !== 'http') return true;
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    if (user && roles.includes(user.role)) return true;
+    throw new DomainError('AUTH.FORBIDDEN', `This needs the role: ${roles.join(' or ')}`, HttpStatus.FORBIDDEN);
+  }
+}

@@ -1,0 +1,94 @@
+import { applyDecorators, CanActivate, ExecutionContext, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiForbiddenResponse } from '@nestjs/swagger';
+import { DomainError, ErrorResponseDto } from '@itn/core';
+import { DataSource } from 'typeorm';
+import type { AuthUser } from './auth-user';
+
+export const STATION_ACCESS = 'itn:stationAccess';
+
+/** Where a route carries the station id(s): `params.id`, `body.sellerStationId`, `query.stationId`. */
+export type StationIdSource = `${'params' | 'body' | 'query'}.${string}`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class StationForbiddenError extends DomainError {
+  constructor() {
+    super('AUTH.STATION_FORBIDDEN', 'You are not a member of this station', HttpStatus.FORBIDDEN);
+  }
+}
+
+/**
+ * "Member of this station, or admin". With several sources the caller needs to belong to
+ * any one of them (a trade is allowed to the seller's and to the buyer's members).
+ * A trader is refused with 403 whether or not the station exists, so membership checks
+ * never reveal which stations exist; admins get the route's own 404.
+ */
+export const StationAccess = (...sources: StationIdSource[]) =>
+  applyDecorators(
+    SetMetadata(STATION_ACCESS, sources),
+    ApiForbiddenResponse({ description: 'Not a member of the station (and not an admin)', type: ErrorResponseDto }),
+  );
+
+@Injectable()
+export class StationAccessPolicy {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Whether the user may act for at least one of these stations. */
+  async canActForAny(user: AuthUser, stationIds: readonly string[]): Promise<boolean> {
+    if (user.role === 'admin') return true;
+    const ids = stationIds.filter((id) => UUID.test(id));
+    if (ids.length === 0) return false;
+    const rows = await this.dataSource.query<unknown[]>(
+      'SELECT 1 FROM station_members WHERE user_id = $1 AND station_id = ANY($2::uuid[]) LIMIT 1',
+      [user.id, ids],
+    );
+    return rows.length > 0;
+  }
+
+  async assertCanActForAny(user: AuthUser, stationIds: readonly string[]): Promise<void> {
+    if (!(await this.canActForAny(user, stationIds))) throw new StationForbiddenError();
+  }
+
+  /** The stations a user is a member of. */
+  async stationIdsOf(userId: string): Promise<string[]> {
+    const rows = await this.dataSource.query<{ station_id: string }[]>(
+      'SELECT station_id FROM station_members WHERE user_id = $1 ORDER BY station_id',
+      [userId],
+    );
+    return rows.map((r) => r.station_id);
+  }
+}
+
+function pick(request: Record<string, unknown>, source: StationIdSource): unknown {
+  const [where, key] = source.split('.', 2);
+  const container = request[where];
+  return container && typeof container === 'object' ? (container as Record<string, unknown>)[key] : undefined;
+}
+
+@Injectable()
+export class StationAccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly policy: StationAccessPolicy,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const sources = this.reflector.getAllAndOverride<StationIdSource[] | undefined>(STATION_ACCESS, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!sources || context.getType() !== 'http') return true;
+    const request = context.switchToHttp().getRequest<Record<string, unknown> & { user?: AuthUser }>();
+    const user = request.user;
+    if (!user) return false;
+    if (user.role === 'admin') return true;
+    const present = sources.map((s) => pick(request, s)).filter((v) => v !== undefined);
+    // A missing optional filter (e.g. ?stationId) is the service's business; malformed ids are
+    // left to validation, which answers 400 before the handler runs.
+    const ids = present.filter((v): v is string => typeof v === 'string' && UUID.test(v));
+    if (present.length === 0 || ids.length < present.length) return true;
+    await this.policy.assertCanActForAny(user, ids);
+    return true;
+  }
+}

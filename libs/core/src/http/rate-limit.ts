@@ -1,0 +1,62 @@
+import { ExecutionContext, HttpStatus, Injectable, Module, SetMetadata } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Reflector } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { Environment } from '../config/environment';
+import { DomainError } from '../errors/domain-error';
+
+const AUTH_RATE_LIMITED = 'itn:authRateLimited';
+
+/** The stricter budget of the `auth` throttler (login, register) applies to this route. */
+export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMITED, true);
+
+/** Per user when authenticated, per client address otherwise; 429 in the error format. */
+@Injectable()
+export class AppThrottlerGuard extends ThrottlerGuard {
+  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
+    const user = req.user as { id?: string } | undefined;
+    return user?.id ? `user:${user.id}` : `ip:${String(req.ip)}`;
+  }
+
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
+    const reply = context.switchToHttp().getResponse<{ header(name: string, value: string): unknown }>();
+    reply.header('Retry-After', String(retryAfter));
+    throw new DomainError(
+      'REQUEST.RATE_LIMITED',
+      `Too many requests; retry in ${retryAfter} s`,
+      HttpStatus.TOO_MANY_REQUESTS,
+      {
+        retryAfterSeconds: retryAfter,
+      },
+    );
+  }
+}
+
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [ConfigService, Reflector],
+      useFactory: (config: ConfigService<Environment, true>, reflector: Reflector) => {
+        const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
+        return {
+          throttlers: [
+            { name: 'default', ttl, limit: config.get('RATE_LIMIT_MAX', { infer: true }) },
+            {
+              name: 'auth',
+              ttl,
+              limit: config.get('AUTH_RATE_LIMIT_MAX', { infer: true }),
+              skipIf: (ctx) =>
+                !reflector.getAllAndOverride<boolean>(AUTH_RATE_LIMITED, [ctx.getHandler(), ctx.getClass()]),
+            },
+          ],
+        };
+      },
+    }),
+  ],
+  exports: [ThrottlerModule],
+})
+export class RateLimitModule {}
