@@ -63,8 +63,39 @@ export class DemoSeedService implements OnApplicationBootstrap {
         };
       }),
     );
-    await tx.getRepository(Commodity).save(DEMO_COMMODITIES.map((c) => ({ ...c })));
+    const commodities = await tx.getRepository(Commodity).save(DEMO_COMMODITIES.map((c) => ({ ...c })));
     await this.seedUsers(tx, new Map(stations.map((s) => [s.code, s.id])));
+    await this.seedStock(
+      tx,
+      stations.map((s) => s.id),
+      commodities.map((c) => c.id),
+    );
+  }
+
+  /**
+   * Each station stocks about half of the commodities. Stock enters the books the only way
+   * it may: as adjustments with their ledger rows, so conservation holds from the start.
+   */
+  private async seedStock(tx: EntityManager, stationIds: string[], commodityIds: string[]): Promise<void> {
+    const levels: { stationId: string; commodityId: string; quantity: number }[] = [];
+    stationIds.forEach((stationId, s) =>
+      commodityIds.forEach((commodityId, c) => {
+        if ((s + c) % 2 === 0) levels.push({ stationId, commodityId, quantity: 200 + ((s * 37 + c * 53) % 9) * 100 });
+      }),
+    );
+    const json = JSON.stringify(levels);
+    await tx.query(
+      `INSERT INTO stock_levels (station_id, commodity_id, on_hand)
+       SELECT "stationId", "commodityId", quantity
+         FROM jsonb_to_recordset($1::jsonb) AS l("stationId" uuid, "commodityId" uuid, quantity bigint)`,
+      [json],
+    );
+    await tx.query(
+      `INSERT INTO stock_ledger (station_id, commodity_id, delta, balance_after, reason, note)
+       SELECT "stationId", "commodityId", quantity, quantity, 'adjustment', 'Opening stock (demo seed)'
+         FROM jsonb_to_recordset($1::jsonb) AS l("stationId" uuid, "commodityId" uuid, quantity bigint)`,
+      [json],
+    );
   }
 
   /** The bootstrap admin (ADMIN_EMAIL/ADMIN_PASSWORD) and two demo traders with memberships. */

@@ -1,0 +1,20 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { EventType, NewEvent } from './event-types';
+
+/**
+ * Appends events to the log. Always called with the caller's transaction, so an event
+ * exists exactly when the change it describes was committed.
+ */
+@Injectable()
+export class EventLogWriter {
+  async append(tx: EntityManager, events: NewEvent<EventType>[]): Promise<void> {
+    if (events.length === 0) return;
+    await tx.query(
+      `INSERT INTO events (type, station_ids, payload)
+       SELECT e.type, ARRAY(SELECT jsonb_array_elements_text(e.station_ids))::uuid[], e.payload
+         FROM jsonb_to_recordset($1::jsonb) AS e(type text, station_ids jsonb, payload jsonb)`,
+      [JSON.stringify(events.map((e) => ({ type: e.type, station_ids: e.stationIds, payload: e.data })))],
+    );
+  }
+}

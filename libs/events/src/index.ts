@@ -1,0 +1,3 @@
+export * from './event-log.writer';
+export * from './event-types';
+export * from './events.module';

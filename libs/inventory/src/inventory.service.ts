@@ -1,0 +1,144 @@
+import { AuthUser } from '@itn/auth';
+import { ConflictError, decodeCursor, NotFoundError, Page, pgError, PgErrorCode, toPage } from '@itn/core';
+import { EventLogWriter } from '@itn/events';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  AdjustmentDto,
+  AdjustmentResultDto,
+  InventoryDto,
+  LedgerEntryDto,
+  LedgerQueryDto,
+  StockItemDto,
+} from './dto/inventory.dto';
+import { InventoryRepository, LedgerRow, LevelRow } from './inventory.repository';
+
+export class InsufficientStockError extends ConflictError {
+  constructor(details: {
+    stationId: string;
+    commodityId: string;
+    sku?: string;
+    requested?: number;
+    available?: number;
+  }) {
+    super(
+      'INVENTORY.INSUFFICIENT_STOCK',
+      `Not enough available stock of ${details.sku ?? details.commodityId} at station ${details.stationId}`,
+      details,
+    );
+  }
+}
+
+export interface InventorySnapshot {
+  body: InventoryDto;
+  /** Strong validator: changes whenever any level of the station changes. */
+  etag: string;
+}
+
+export function toLedgerEntryDto(r: LedgerRow): LedgerEntryDto {
+  return {
+    id: r.id,
+    stationId: r.station_id,
+    commodityId: r.commodity_id,
+    delta: Number(r.delta),
+    balanceAfter: Number(r.balance_after),
+    reason: r.reason,
+    referenceType: r.reference_type,
+    referenceId: r.reference_id,
+    actorId: r.actor_id,
+    note: r.note,
+    createdAt: r.created_at,
+  };
+}
+
+function levelNumbers(l: Pick<LevelRow, 'on_hand' | 'reserved' | 'incoming'>) {
+  const onHand = Number(l.on_hand);
+  const reserved = Number(l.reserved);
+  return { onHand, reserved, available: onHand - reserved, incoming: Number(l.incoming) };
+}
+
+@Injectable()
+export class InventoryService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repository: InventoryRepository,
+    private readonly events: EventLogWriter,
+  ) {}
+
+  async getInventory(stationId: string): Promise<InventorySnapshot> {
+    const rows = await this.repository.findStationInventory(stationId);
+    if (rows.length === 0) throw new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${stationId} does not exist`);
+    const items: StockItemDto[] = [];
+    let versionSum = 0;
+    let updatedAt: Date | null = null;
+    for (const r of rows) {
+      if (r.commodity_id === null) continue; // a station without any level yet
+      items.push({
+        commodityId: r.commodity_id,
+        sku: r.sku!,
+        name: r.name!,
+        ...levelNumbers({ on_hand: r.on_hand!, reserved: r.reserved!, incoming: r.incoming! }),
+      });
+      versionSum += Number(r.version);
+      if (!updatedAt || r.updated_at! > updatedAt) updatedAt = r.updated_at;
+    }
+    // Versions only grow and levels are never deleted, so (count, sum of versions) changes on every change.
+    return {
+      body: { stationId, items, updatedAt: updatedAt?.toISOString() ?? null },
+      etag: `"${items.length.toString(36)}-${versionSum.toString(36)}"`,
+    };
+  }
+
+  async adjust(user: AuthUser, stationId: string, dto: AdjustmentDto): Promise<AdjustmentResultDto> {
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        const level = await this.repository.applyDelta(tx, stationId, dto.commodityId, dto.delta);
+        if (!level) throw await this.refusal(stationId, dto, tx);
+        const numbers = levelNumbers(level);
+        const entry = await this.repository.appendLedger(tx, {
+          stationId,
+          commodityId: dto.commodityId,
+          delta: dto.delta,
+          balanceAfter: numbers.onHand,
+          reason: 'adjustment',
+          actorId: user.id,
+          note: dto.reason,
+        });
+        await this.events.append(tx, [
+          {
+            type: 'inventory.changed',
+            stationIds: [stationId],
+            data: { stationId, commodityId: dto.commodityId, ...numbers, delta: dto.delta, reason: 'adjustment' },
+          },
+        ]);
+        const [commodity] = await tx.query<{ sku: string; name: string }[]>(
+          'SELECT sku, name FROM commodities WHERE id = $1',
+          [dto.commodityId],
+        );
+        return {
+          level: { commodityId: dto.commodityId, sku: commodity.sku, name: commodity.name, ...numbers },
+          ledgerEntry: toLedgerEntryDto(entry),
+        };
+      });
+    } catch (e) {
+      if (pgError(e)?.code === PgErrorCode.ForeignKeyViolation) throw await this.refusal(stationId, dto);
+      throw e;
+    }
+  }
+
+  async ledger(stationId: string, query: LedgerQueryDto): Promise<Page<LedgerEntryDto>> {
+    const before = decodeCursor(query.cursor, 'bigint');
+    const rows = await this.repository.findLedger(stationId, query.commodityId, before, query.limit + 1);
+    return toPage(rows, query.limit, (r) => r.id, toLedgerEntryDto);
+  }
+
+  /** Why a change was refused: a missing station or commodity (404), or not enough stock (409). */
+  private async refusal(stationId: string, dto: AdjustmentDto, tx?: EntityManager): Promise<Error> {
+    const exists = await this.repository.existence(stationId, dto.commodityId, tx);
+    if (!exists.station) return new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${stationId} does not exist`);
+    if (!exists.commodity) {
+      return new NotFoundError('CATALOG.COMMODITY_NOT_FOUND', `Commodity ${dto.commodityId} does not exist`);
+    }
+    return new InsufficientStockError({ stationId, commodityId: dto.commodityId, requested: -dto.delta });
+  }
+}
