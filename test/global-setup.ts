@@ -1,8 +1,9 @@
 import { ensureDatabaseExists, runMigrationsLocked, typeOrmOptions, validateEnvironment } from '../libs/core/src';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { applyTestEnvironment } from './helpers/test-env';
 
-/** One fresh schema per test run: drop everything, then apply every migration. */
+/** One fresh schema and an empty Redis database per test run. */
 export default async function globalSetup(): Promise<void> {
   applyTestEnvironment();
   const env = validateEnvironment(process.env);
@@ -16,4 +17,8 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await dataSource.destroy();
   }
+  // Queues of an earlier run would point at shipments that no longer exist.
+  const redis = new Redis(env.REDIS_URL);
+  await redis.flushdb();
+  await redis.quit();
 }

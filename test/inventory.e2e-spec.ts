@@ -259,6 +259,22 @@ describe('Inventory (e2e)', () => {
     expect(broken).toEqual([]);
   });
 
+  it("refuses stock beyond the station's storage capacity", async () => {
+    const tiny = await admin
+      .post('/api/stations')
+      .send({ code: `CAP-${Date.now() % 100000}`, name: 'Tiny', planetId: w.planetId, storageCapacity: 10 })
+      .expect(201);
+    await adjust(admin, tiny.body.id, { commodityId: w.commodities.ORE, delta: 10, reason: 'fill' }).expect(201);
+    const res = await adjust(admin, tiny.body.id, {
+      commodityId: w.commodities.ORE,
+      delta: 1,
+      reason: 'overfill',
+    }).expect(409);
+    expectErrorFormat(res.body, 409, 'STATION.CAPACITY_EXCEEDED');
+    await adjust(admin, tiny.body.id, { commodityId: w.commodities.ORE, delta: -4, reason: 'make room' }).expect(201);
+    await adjust(admin, tiny.body.id, { commodityId: w.commodities.ORE, delta: 4, reason: 'refill' }).expect(201);
+  });
+
   it('refuses to edit or delete ledger rows', async () => {
     await expect(t.dataSource.query('UPDATE stock_ledger SET delta = 1000000')).rejects.toThrow(/append-only/);
     await expect(t.dataSource.query('DELETE FROM stock_ledger')).rejects.toThrow(/append-only/);

@@ -16,9 +16,18 @@ export interface TestApp {
 /** Boots the real API (same setupApp as main.ts) on a random local port. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   applyTestEnvironment();
+  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
+  const restoreEnv = () => {
+    for (const [k, v] of Object.entries(previous)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
   const config = validateEnvironment(process.env);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot({ workerMode: config.WORKER_MODE })],
+  }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     createHttpAdapter({ bodyLimitBytes: config.BODY_LIMIT_BYTES }),
     { logger: false },
@@ -30,7 +39,10 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     app,
     url: `http://127.0.0.1:${address.port}`,
     dataSource: app.get(DataSource),
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      restoreEnv();
+    },
   };
 }
 
@@ -40,5 +52,13 @@ export async function truncateAll(dataSource: DataSource): Promise<void> {
     `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations'`,
   );
   if (tables.length === 0) return;
-  await dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+  // The app's own relay may be reading the log; TRUNCATE can deadlock with it, so retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+      return;
+    } catch (e) {
+      if ((e as { driverError?: { code?: string } }).driverError?.code !== '40P01' || attempt >= 5) throw e;
+    }
+  }
 }

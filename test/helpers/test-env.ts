@@ -9,6 +9,9 @@ export const TEST_ENV: Record<string, string> = {
   SIM_TIME_SCALE: '1000000',
   AUTH_RATE_LIMIT_MAX: '1000',
   RATE_LIMIT_MAX: '100000',
+  SWEEP_INTERVAL_MS: '2000',
+  QUEUE_LOCK_DURATION_MS: '3000',
+  RELAY_POLL_MS: '500',
 };
 
 export function applyTestEnvironment(): void {

@@ -1,22 +1,35 @@
 import { AuthModule } from '@itn/auth';
+import { CargoModule, CargoWorkerModule } from '@itn/cargo';
 import { CatalogModule } from '@itn/catalog';
+import { AppConfigModule, DatabaseModule, HealthModule, RedisModule } from '@itn/core';
 import { EventsModule } from '@itn/events';
 import { InventoryModule } from '@itn/inventory';
-import { AppConfigModule, DatabaseModule, HealthModule, RedisModule } from '@itn/core';
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { DemoSeedModule } from './seed/demo-seed.module';
 
-@Module({
-  imports: [
-    AppConfigModule,
-    DatabaseModule,
-    RedisModule,
-    HealthModule,
-    AuthModule,
-    CatalogModule,
-    EventsModule,
-    InventoryModule,
-    DemoSeedModule,
-  ],
-})
-export class AppModule {}
+export interface AppOptions {
+  /** `embedded` runs the shipment worker in this process too; `off` leaves it to apps/worker. */
+  workerMode: 'embedded' | 'off';
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule,
+        DatabaseModule,
+        RedisModule,
+        HealthModule,
+        EventsModule,
+        AuthModule,
+        CatalogModule,
+        InventoryModule,
+        CargoModule,
+        ...(options.workerMode === 'embedded' ? [CargoWorkerModule] : []),
+        DemoSeedModule,
+      ],
+    };
+  }
+}

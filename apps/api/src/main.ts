@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { createHttpAdapter, ensureDatabaseExists, Environment, setupApp, validateEnvironment } from '@itn/core';
+import {
+  createHttpAdapter,
+  ensureDatabaseExists,
+  Environment,
+  nestLogLevels,
+  setupApp,
+  validateEnvironment,
+} from '@itn/core';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -15,9 +22,9 @@ async function bootstrap(): Promise<void> {
   }
   if (await ensureDatabaseExists(env.DATABASE_URL)) Logger.log('Created the database', 'Bootstrap');
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule,
+    AppModule.forRoot({ workerMode: env.WORKER_MODE }),
     createHttpAdapter({ bodyLimitBytes: env.BODY_LIMIT_BYTES }),
-    { bufferLogs: false },
+    { logger: nestLogLevels(env.LOG_LEVEL) },
   );
   setupApp(app);
   await app.listen(env.PORT, env.HOST);

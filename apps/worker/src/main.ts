@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ensureDatabaseExists, validateEnvironment } from '@itn/core';
+import { ensureDatabaseExists, nestLogLevels, validateEnvironment } from '@itn/core';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WorkerModule } from './worker.module';
@@ -13,7 +13,7 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   await ensureDatabaseExists(env.DATABASE_URL);
-  const app = await NestFactory.createApplicationContext(WorkerModule);
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: nestLogLevels(env.LOG_LEVEL) });
   app.enableShutdownHooks();
   Logger.log('Worker started', 'Bootstrap');
 }

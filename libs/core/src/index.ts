@@ -17,3 +17,4 @@ export * from './redis/redis.module';
 export * from './database/ensure-database';
 export * from './http/rate-limit';
 export * from './http/public';
+export * from './config/log-levels';

@@ -14,8 +14,27 @@ export interface InventoryChangedData {
   reason: string;
 }
 
+export const SHIPMENT_STATUSES = ['scheduled', 'in_transit', 'delivered', 'cancelled', 'failed'] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
+
+export interface ShipmentStatusChangedData {
+  shipmentId: string;
+  tradeId: string | null;
+  status: ShipmentStatus;
+  previousStatus: ShipmentStatus | null;
+  originStationId: string;
+  destinationStationId: string;
+  /** When the ship leaves (scheduled) and when it arrives (scheduled, in_transit). */
+  dispatchAt: string;
+  eta: string;
+  departedAt: string | null;
+  deliveredAt: string | null;
+  at: string;
+}
+
 export interface EventDataByType {
   'inventory.changed': InventoryChangedData;
+  'shipment.status_changed': ShipmentStatusChangedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -34,4 +53,9 @@ export interface LoggedEvent<T extends EventType = EventType> {
   stationIds: string[];
   occurredAt: string;
   data: EventDataByType[T];
+}
+
+/** Helper for building a typed event. */
+export function event<T extends EventType>(type: T, stationIds: string[], data: EventDataByType[T]): NewEvent<T> {
+  return { type, stationIds, data };
 }

@@ -2,3 +2,4 @@ export * from './dto/inventory.dto';
 export * from './inventory.module';
 export * from './inventory.repository';
 export * from './inventory.service';
+export * from './volume';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { MilliM3, milliToNumeric } from './volume';
 
 export interface LevelRow {
   station_id: string;
@@ -114,6 +115,40 @@ export class InventoryRepository {
       ],
     );
     return row;
+  }
+
+  /** Appends several ledger rows in one statement. */
+  async appendLedgerMany(tx: EntityManager, entries: NewLedgerEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await tx.query(
+      `INSERT INTO stock_ledger
+         (station_id, commodity_id, delta, balance_after, reason, reference_type, reference_id, actor_id, note)
+       SELECT e."stationId", e."commodityId", e.delta, e."balanceAfter", e.reason, e."referenceType", e."referenceId",
+              e."actorId", e.note
+         FROM jsonb_to_recordset($1::jsonb) AS e("stationId" uuid, "commodityId" uuid, delta bigint,
+              "balanceAfter" bigint, reason text, "referenceType" text, "referenceId" uuid, "actorId" uuid, note text)`,
+      [JSON.stringify(entries)],
+    );
+  }
+
+  /**
+   * Changes the volume a station has promised (on hand + incoming + inbound scheduled).
+   * An increase is refused (false) when it would pass the station's storage capacity.
+   * Takes the station row lock, so callers do it after their level locks.
+   */
+  async changeCommittedVolume(
+    tx: EntityManager,
+    stationId: string,
+    volumeDelta: MilliM3,
+    { enforceCapacity = true } = {},
+  ): Promise<boolean> {
+    const [rows] = await tx.query<[unknown[], number]>(
+      `UPDATE stations SET committed_volume = committed_volume + $2::numeric
+        WHERE id = $1 AND (NOT $3 OR $2::numeric <= 0 OR committed_volume + $2::numeric <= storage_capacity)
+        RETURNING id`,
+      [stationId, milliToNumeric(volumeDelta), enforceCapacity],
+    );
+    return rows.length > 0;
   }
 
   /** Whether the station and the commodity exist (for telling 404 from 409 after a refused change). */

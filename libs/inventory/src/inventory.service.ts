@@ -12,6 +12,7 @@ import {
   StockItemDto,
 } from './dto/inventory.dto';
 import { InventoryRepository, LedgerRow, LevelRow } from './inventory.repository';
+import { volumeOf } from './volume';
 
 export class InsufficientStockError extends ConflictError {
   constructor(details: {
@@ -26,6 +27,12 @@ export class InsufficientStockError extends ConflictError {
       `Not enough available stock of ${details.sku ?? details.commodityId} at station ${details.stationId}`,
       details,
     );
+  }
+}
+
+export class StationCapacityError extends ConflictError {
+  constructor(stationId: string) {
+    super('STATION.CAPACITY_EXCEEDED', `Station ${stationId} has no room for this much cargo`, { stationId });
   }
 }
 
@@ -92,8 +99,17 @@ export class InventoryService {
   async adjust(user: AuthUser, stationId: string, dto: AdjustmentDto): Promise<AdjustmentResultDto> {
     try {
       return await this.dataSource.transaction(async (tx) => {
+        const [commodity] = await tx.query<{ sku: string; name: string; unit_volume: string }[]>(
+          'SELECT sku, name, unit_volume FROM commodities WHERE id = $1',
+          [dto.commodityId],
+        );
+        if (!commodity)
+          throw new NotFoundError('CATALOG.COMMODITY_NOT_FOUND', `Commodity ${dto.commodityId} does not exist`);
         const level = await this.repository.applyDelta(tx, stationId, dto.commodityId, dto.delta);
         if (!level) throw await this.refusal(stationId, dto, tx);
+        if (!(await this.repository.changeCommittedVolume(tx, stationId, volumeOf(dto.delta, commodity.unit_volume)))) {
+          throw new StationCapacityError(stationId);
+        }
         const numbers = levelNumbers(level);
         const entry = await this.repository.appendLedger(tx, {
           stationId,
@@ -111,10 +127,6 @@ export class InventoryService {
             data: { stationId, commodityId: dto.commodityId, ...numbers, delta: dto.delta, reason: 'adjustment' },
           },
         ]);
-        const [commodity] = await tx.query<{ sku: string; name: string }[]>(
-          'SELECT sku, name FROM commodities WHERE id = $1',
-          [dto.commodityId],
-        );
         return {
           level: { commodityId: dto.commodityId, sku: commodity.sku, name: commodity.name, ...numbers },
           ledgerEntry: toLedgerEntryDto(entry),

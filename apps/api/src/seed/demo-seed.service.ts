@@ -96,6 +96,12 @@ export class DemoSeedService implements OnApplicationBootstrap {
          FROM jsonb_to_recordset($1::jsonb) AS l("stationId" uuid, "commodityId" uuid, quantity bigint)`,
       [json],
     );
+    await tx.query(
+      `UPDATE stations s SET committed_volume = (
+         SELECT coalesce(sum(l.on_hand * c.unit_volume), 0)
+           FROM stock_levels l JOIN commodities c ON c.id = l.commodity_id
+          WHERE l.station_id = s.id)`,
+    );
   }
 
   /** The bootstrap admin (ADMIN_EMAIL/ADMIN_PASSWORD) and two demo traders with memberships. */

@@ -108,6 +108,47 @@ export class Environment {
   @Max(1e9)
   SIM_TIME_SCALE = 20_000;
 
+  /** Ship speed in simulated kilometres per second. */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(299_792)
+  SHIP_SPEED_KM_S = 1_000;
+
+  /** Simulated seconds between a shipment's creation and its departure. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(30 * 86_400)
+  LOADING_TIME_SECONDS = 7_200;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_CONCURRENCY = 16;
+
+  /** How long a worker holds a job before another may take it over after a crash. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
+  QUEUE_LOCK_DURATION_MS = 30_000;
+
+  /** How often the sweep re-enqueues shipments whose next step is overdue. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(200)
+  @Max(3_600_000)
+  SWEEP_INTERVAL_MS = 10_000;
+
+  /** The relay's safety-net poll; it is woken by LISTEN/NOTIFY as events commit. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  RELAY_POLL_MS = 1_000;
+
   @IsIn(['embedded', 'off'])
   WORKER_MODE: 'embedded' | 'off' = 'embedded';
 

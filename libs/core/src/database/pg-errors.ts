@@ -15,6 +15,7 @@ export interface PgErrorInfo {
   code: string;
   constraint?: string;
   detail?: string;
+  hint?: string;
 }
 
 /** The PostgreSQL error code and constraint behind a failed query, if it was one. */
@@ -22,8 +23,8 @@ export function pgError(error: unknown): PgErrorInfo | undefined {
   const driverError = error instanceof QueryFailedError ? (error.driverError as Record<string, unknown>) : error;
   const code = (driverError as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
-  const d = driverError as { constraint?: string; detail?: string };
-  return { code, constraint: d.constraint, detail: d.detail };
+  const d = driverError as { constraint?: string; detail?: string; hint?: string };
+  return { code, constraint: d.constraint, detail: d.detail, hint: d.hint };
 }
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

@@ -34,3 +34,23 @@ class RedisCloser implements OnApplicationShutdown {
   exports: [REDIS],
 })
 export class RedisModule {}
+
+/** ioredis connection options from a redis:// or rediss:// URL (for BullMQ, which needs options). */
+export function redisOptionsFromUrl(url: string): {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  tls?: Record<string, never>;
+} {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    db: Number(u.pathname.slice(1) || 0),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}

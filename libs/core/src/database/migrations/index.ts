@@ -1,6 +1,12 @@
 import { CreateCatalog1764160000000 } from './1764160000000-CreateCatalog';
 import { CreateAuth1764160100000 } from './1764160100000-CreateAuth';
 import { CreateInventoryAndEvents1764160200000 } from './1764160200000-CreateInventoryAndEvents';
+import { CreateShipments1764160300000 } from './1764160300000-CreateShipments';
 
 /** Every migration in order; a new migration is appended here and never edited once merged. */
-export const migrations = [CreateCatalog1764160000000, CreateAuth1764160100000, CreateInventoryAndEvents1764160200000];
+export const migrations = [
+  CreateCatalog1764160000000,
+  CreateAuth1764160100000,
+  CreateInventoryAndEvents1764160200000,
+  CreateShipments1764160300000,
+];

@@ -1,0 +1,167 @@
+import { Environment } from '@itn/core';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Queue } from 'bullmq';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { SHIPMENTS_QUEUE, ShipmentJob, shipmentJobOptions } from '../shipment-jobs';
+
+const RELAY_NAME = 'shipments';
+/** Arbitrary constant key: one relay at a time moves the cursor. */
+const RELAY_LOCK_KEY = 7_406_112_003;
+const BATCH = 500;
+
+interface RelayRow {
+  id: string;
+  tx_id: string;
+  shipment_id: string;
+  event_status: string;
+  current_status: string;
+  dispatch_at: Date;
+  eta: Date;
+}
+
+/**
+ * The outbox relay: follows the event log and enqueues the shipment step each
+ * `shipment.status_changed` event calls for. Jobs have deterministic ids, and a step is
+ * enqueued only while the shipment is still in the state the event announced, so a replay
+ * enqueues nothing twice and a crash between commit and enqueue loses nothing.
+ *
+ * The log is read in (transaction id, event id) order, and only up to the oldest running
+ * transaction, so an event committed late by a long transaction is never skipped.
+ */
+@Injectable()
+export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ShipmentRelay.name);
+  private running = false;
+  private wake: (() => void) | null = null;
+  /** Set by a notification that arrives while a round runs, so the next round starts at once. */
+  private pending = false;
+  private listener: Client | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @InjectQueue(SHIPMENTS_QUEUE) private readonly queue: Queue,
+    private readonly config: ConfigService<Environment, true>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.running = true;
+    await this.listen();
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Moves every pending event to the queue; answers how many events it read. */
+  async relayOnce(): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      const [{ locked }] = await tx.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+        RELAY_LOCK_KEY,
+      ]);
+      if (!locked) return 0;
+      await tx.query('INSERT INTO relay_cursors (name) VALUES ($1) ON CONFLICT DO NOTHING', [RELAY_NAME]);
+      const [cursor] = await tx.query<{ tx_id: string; event_id: string }[]>(
+        'SELECT tx_id::text, event_id::text FROM relay_cursors WHERE name = $1',
+        [RELAY_NAME],
+      );
+      const rows = await tx.query<RelayRow[]>(
+        `SELECT e.id::text, e.tx_id::text, s.id AS shipment_id, e.payload->>'status' AS event_status,
+                s.status AS current_status, s.dispatch_at, s.eta
+           FROM events e
+           JOIN shipments s ON s.id = (e.payload->>'shipmentId')::uuid
+          WHERE e.type = 'shipment.status_changed'
+            AND (e.tx_id, e.id) > ($1::xid8, $2::bigint)
+            AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY e.tx_id, e.id
+          LIMIT $3`,
+        [cursor.tx_id, cursor.event_id, BATCH],
+      );
+      if (rows.length === 0) return 0;
+      const now = Date.now();
+      const jobs = rows
+        .filter((r) => r.event_status === r.current_status)
+        .flatMap((r) => {
+          if (r.current_status === 'scheduled') {
+            const delay = new Date(r.dispatch_at).getTime() - now;
+            return [
+              {
+                name: ShipmentJob.Dispatch,
+                data: { shipmentId: r.shipment_id },
+                opts: shipmentJobOptions(ShipmentJob.Dispatch, r.shipment_id, delay),
+              },
+            ];
+          }
+          if (r.current_status === 'in_transit') {
+            const delay = new Date(r.eta).getTime() - now;
+            return [
+              {
+                name: ShipmentJob.Arrive,
+                data: { shipmentId: r.shipment_id },
+                opts: shipmentJobOptions(ShipmentJob.Arrive, r.shipment_id, delay),
+              },
+            ];
+          }
+          return [];
+        });
+      if (jobs.length > 0) await this.queue.addBulk(jobs);
+      const last = rows[rows.length - 1];
+      await tx.query('UPDATE relay_cursors SET tx_id = $2::xid8, event_id = $3, updated_at = now() WHERE name = $1', [
+        RELAY_NAME,
+        last.tx_id,
+        last.id,
+      ]);
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.config.get('RELAY_POLL_MS', { infer: true });
+    while (this.running) {
+      this.pending = false;
+      try {
+        if ((await this.relayOnce()) === BATCH) continue;
+      } catch (e) {
+        this.logger.warn(`Relay round failed, retrying: ${(e as Error).message}`);
+      }
+      if (this.pending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** Starts a round now (or right after the running one). */
+  nudge(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  /** LISTEN on a dedicated connection: each commit that wrote events wakes the relay. */
+  private async listen(): Promise<void> {
+    try {
+      const client = new Client({ connectionString: this.config.get('DATABASE_URL', { infer: true }) });
+      client.on('error', () => {
+        this.listener = null; // the poll goes on; the next start listens again
+      });
+      await client.connect();
+      client.on('notification', () => this.nudge());
+      await client.query('LISTEN itn_events');
+      this.listener = client;
+    } catch (e) {
+      this.logger.warn(`LISTEN unavailable, polling only: ${(e as Error).message}`);
+    }
+  }
+}

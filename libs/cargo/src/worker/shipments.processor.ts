@@ -1,0 +1,73 @@
+import { Environment } from '@itn/core';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Job, UnrecoverableError } from 'bullmq';
+import { isShipmentJobData, SHIPMENT_JOB_ATTEMPTS, SHIPMENTS_QUEUE, ShipmentJob } from '../shipment-jobs';
+import { ShipmentsService } from '../shipments.service';
+import { ShipmentSweeper } from './shipment-sweeper.service';
+
+export interface StepResult {
+  changed: boolean;
+}
+
+/**
+ * Runs the shipment steps. Each step is one transaction with a guarded transition, so a job
+ * run twice (a retry, a stalled job taken over after a crash, a sweep) changes nothing the
+ * second time.
+ */
+@Processor(SHIPMENTS_QUEUE, { autorun: false })
+export class ShipmentsProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ShipmentsProcessor.name);
+
+  constructor(
+    private readonly shipments: ShipmentsService,
+    private readonly sweeper: ShipmentSweeper,
+    private readonly config: ConfigService<Environment, true>,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    // Worker options come from the validated config, so the worker starts only now.
+    const lockDuration = this.config.get('QUEUE_LOCK_DURATION_MS', { infer: true });
+    Object.assign(this.worker.opts, { lockDuration, stalledInterval: lockDuration, maxStalledCount: 5 });
+    this.worker.concurrency = this.config.get('WORKER_CONCURRENCY', { infer: true });
+    void this.worker.run();
+  }
+
+  async process(job: Job<unknown, StepResult | number, string>): Promise<StepResult | number> {
+    const name = job.name as ShipmentJob;
+    switch (name) {
+      case ShipmentJob.Dispatch:
+        return { changed: (await this.shipments.dispatch(this.shipmentIdOf(job))) !== undefined };
+      case ShipmentJob.Arrive:
+        return { changed: (await this.shipments.deliver(this.shipmentIdOf(job))) !== undefined };
+      case ShipmentJob.Sweep:
+        return this.sweeper.sweep();
+      default: {
+        const unknown: never = name;
+        throw new UnrecoverableError(`Unknown job ${String(unknown)}`);
+      }
+    }
+  }
+
+  /** A step that failed every attempt gives the shipment up, returning its goods (see ShipmentsService.fail). */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job | undefined, error: Error): Promise<void> {
+    const steps: string[] = [ShipmentJob.Dispatch, ShipmentJob.Arrive];
+    if (!job || !steps.includes(job.name)) return;
+    if (error instanceof UnrecoverableError || !isShipmentJobData(job.data)) return;
+    if (job.attemptsMade < (job.opts.attempts ?? SHIPMENT_JOB_ATTEMPTS)) return;
+    try {
+      await this.shipments.fail(job.data.shipmentId, `${job.name} failed: ${error.message}`);
+    } catch (e) {
+      this.logger.error(`Could not mark shipment ${job.data.shipmentId} failed: ${(e as Error).message}`);
+    }
+  }
+
+  private shipmentIdOf(job: Job): string {
+    if (!isShipmentJobData(job.data)) throw new UnrecoverableError(`Malformed ${job.name} job data`);
+    return job.data.shipmentId;
+  }
+}
