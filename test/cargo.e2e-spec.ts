@@ -420,7 +420,7 @@ describe('Cargo steps, one at a time (e2e)', () => {
     const id = await ship(5);
     const relay = t.app.get(ShipmentRelay);
     const jobIds = async () =>
-      (await queue.getJobs(['delayed', 'waiting', 'active', 'completed', 'failed', 'paused', 'prioritized']))
+      (await queue.getJobs(['delayed', 'waiting', 'active', 'completed', 'failed', 'prioritized']))
         .filter((j) => j && j.name !== String(ShipmentJob.Sweep))
         .map((j) => j.id)
         .sort();

@@ -1,9 +1,10 @@
 import { AuthModule } from '@itn/auth';
 import { CargoModule, CargoWorkerModule } from '@itn/cargo';
 import { CatalogModule } from '@itn/catalog';
-import { AppConfigModule, DatabaseModule, HealthModule, RedisModule } from '@itn/core';
+import { AppConfigModule, DatabaseModule, HealthModule, IdempotencyModule, RedisModule } from '@itn/core';
 import { EventsModule } from '@itn/events';
 import { InventoryModule } from '@itn/inventory';
+import { TradesModule } from '@itn/trades';
 import { DynamicModule, Module } from '@nestjs/common';
 import { DemoSeedModule } from './seed/demo-seed.module';
 
@@ -21,12 +22,14 @@ export class AppModule {
         AppConfigModule,
         DatabaseModule,
         RedisModule,
+        IdempotencyModule,
         HealthModule,
         EventsModule,
         AuthModule,
         CatalogModule,
         InventoryModule,
         CargoModule,
+        TradesModule,
         ...(options.workerMode === 'embedded' ? [CargoWorkerModule] : []),
         DemoSeedModule,
       ],

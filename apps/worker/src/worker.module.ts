@@ -1,11 +1,24 @@
 import { AuthModule } from '@itn/auth';
 import { CargoWorkerModule } from '@itn/cargo';
-import { AppConfigModule, DatabaseModule, RedisModule } from '@itn/core';
+import { AppConfigModule, DatabaseModule, IdempotencyModule, RedisModule } from '@itn/core';
 import { EventsModule } from '@itn/events';
 import { Module } from '@nestjs/common';
+import { TradesModule } from '@itn/trades';
 
-/** The worker-only process: shipment steps, the outbox relay and the sweep; no HTTP. */
+/**
+ * The worker-only process: shipment steps, the outbox relay and the sweep; no HTTP.
+ * Trades are here because they follow their shipments' steps.
+ */
 @Module({
-  imports: [AppConfigModule, DatabaseModule, RedisModule, EventsModule, AuthModule, CargoWorkerModule],
+  imports: [
+    AppConfigModule,
+    DatabaseModule,
+    RedisModule,
+    IdempotencyModule,
+    EventsModule,
+    AuthModule,
+    CargoWorkerModule,
+    TradesModule,
+  ],
 })
 export class WorkerModule {}

@@ -1,6 +1,17 @@
 import { AuthUser, CurrentUser, StationAccess } from '@itn/auth';
-import { ApiErrorResponses, ApiPageResponse, Page, UuidParam } from '@itn/core';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiErrorResponses,
+  ApiIdempotencyKey,
+  ApiPageResponse,
+  ErrorBody,
+  Idempotency,
+  IdempotencyContext,
+  Page,
+  replyIdempotent,
+  UuidParam,
+} from '@itn/core';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateShipmentDto, ListShipmentsQueryDto, ShipmentDto } from './dto/shipment.dto';
 import { ShipmentsService } from './shipments.service';
@@ -19,10 +30,16 @@ export class CargoController {
       "Reserves the origin's stock for every line (all or nothing) and claims room at the destination. " +
       'The shipment leaves after loading and arrives after its travel time; follow it with GET or the event stream.',
   })
+  @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: ShipmentDto })
   @ApiErrorResponses(400, 401, 403, 404, 409, 422)
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateShipmentDto): Promise<ShipmentDto> {
-    return this.shipments.create(user, dto);
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateShipmentDto,
+    @Idempotency() idempotency: IdempotencyContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ShipmentDto | ErrorBody> {
+    return replyIdempotent(reply, await this.shipments.create(user, dto, idempotency));
   }
 
   @Get()

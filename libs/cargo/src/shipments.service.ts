@@ -1,5 +1,16 @@
 import { AuthUser, StationAccessPolicy } from '@itn/auth';
-import { ConflictError, decodeCursor, Environment, NotFoundError, Page, toPage, UnprocessableError } from '@itn/core';
+import {
+  ConflictError,
+  decodeCursor,
+  Environment,
+  IdempotencyContext,
+  IdempotencyService,
+  IdempotentResult,
+  NotFoundError,
+  Page,
+  toPage,
+  UnprocessableError,
+} from '@itn/core';
 import { event, EventLogWriter, NewEvent, ShipmentStatus } from '@itn/events';
 import {
   InventoryRepository,
@@ -10,7 +21,7 @@ import {
   StationCapacityError,
   unitVolumeToMilli,
 } from '@itn/inventory';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreateShipmentDto, ListShipmentsQueryDto, ShipmentDto } from './dto/shipment.dto';
@@ -21,7 +32,6 @@ import { distanceAu, simulatedToRealMs, travelMs } from './travel';
 export interface ShipmentLifecycleHook {
   onTransition(tx: EntityManager, shipment: ShipmentRow, from: ShipmentStatus | null): Promise<NewEvent[]>;
 }
-export const SHIPMENT_LIFECYCLE_HOOK = Symbol('SHIPMENT_LIFECYCLE_HOOK');
 
 export interface ShipmentRequest {
   originStationId: string;
@@ -73,6 +83,7 @@ export class ShipmentsService {
   private readonly shipSpeedKmS: number;
   private readonly simTimeScale: number;
   private readonly loadingSeconds: number;
+  private hook: ShipmentLifecycleHook | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -80,8 +91,8 @@ export class ShipmentsService {
     private readonly inventory: InventoryRepository,
     private readonly events: EventLogWriter,
     private readonly access: StationAccessPolicy,
+    private readonly idempotency: IdempotencyService,
     config: ConfigService<Environment, true>,
-    @Optional() @Inject(SHIPMENT_LIFECYCLE_HOOK) private readonly hook?: ShipmentLifecycleHook,
   ) {
     this.maxVolumeMilli = BigInt(config.get('MAX_SHIPMENT_VOLUME', { infer: true })) * 1000n;
     this.shipSpeedKmS = config.get('SHIP_SPEED_KM_S', { infer: true });
@@ -89,23 +100,47 @@ export class ShipmentsService {
     this.loadingSeconds = config.get('LOADING_TIME_SECONDS', { infer: true });
   }
 
-  async create(user: AuthUser, dto: CreateShipmentDto): Promise<ShipmentDto> {
-    const row = await this.dataSource.transaction((tx) =>
-      this.createWithin(tx, {
-        originStationId: dto.originStationId,
-        destinationStationId: dto.destinationStationId,
-        lines: dto.items,
-        createdBy: user.id,
-      }),
+  /** Lets a feature that owns shipments (trades) follow their transitions in the same transaction. */
+  registerLifecycleHook(hook: ShipmentLifecycleHook): void {
+    this.hook = hook;
+  }
+
+  create(
+    user: AuthUser,
+    dto: CreateShipmentDto,
+    idempotency: IdempotencyContext,
+  ): Promise<IdempotentResult<ShipmentDto>> {
+    return this.idempotency.execute(
+      {
+        userId: user.id,
+        key: idempotency.key,
+        requestId: idempotency.requestId,
+        scope: 'POST /api/cargo',
+        body: dto,
+        successStatus: 201,
+      },
+      async (tx) =>
+        toShipmentDto(
+          await this.createWithin(tx, {
+            originStationId: dto.originStationId,
+            destinationStationId: dto.destinationStationId,
+            lines: dto.items,
+            createdBy: user.id,
+          }),
+        ),
     );
-    return toShipmentDto(row);
   }
 
   /**
    * Creates a shipment inside the caller's transaction: reserves the origin's stock for every
-   * line (all or nothing), claims room at the destination, and writes the events.
+   * line (all or nothing), claims room at the destination, and writes the events, with any
+   * `moreEvents` of the caller in the same statement.
    */
-  async createWithin(tx: EntityManager, req: ShipmentRequest): Promise<ShipmentRow> {
+  async createWithin(
+    tx: EntityManager,
+    req: ShipmentRequest,
+    moreEvents: (row: ShipmentRow) => NewEvent[] = () => [],
+  ): Promise<ShipmentRow> {
     const { originStationId: origin, destinationStationId: destination, lines } = req;
     if (origin === destination) {
       throw new UnprocessableError('CARGO.SAME_STATION', 'Origin and destination must be different stations');
@@ -154,7 +189,7 @@ export class ShipmentsService {
       ...reserved.map((l) =>
         levelEvent({ ...l, station_id: origin, quantity: String(quantities.get(l.commodity_id)) }, 0, 'reservation'),
       ),
-      ...((await this.hook?.onTransition(tx, row, null)) ?? []),
+      ...moreEvents(row),
     ]);
     return row;
   }

@@ -32,9 +32,41 @@ export interface ShipmentStatusChangedData {
   at: string;
 }
 
+export const TRADE_STATUSES = ['pending', 'in_transit', 'completed', 'cancelled', 'failed'] as const;
+export type TradeStatus = (typeof TRADE_STATUSES)[number];
+
+export interface TradeLineData {
+  commodityId: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+export interface TradeCreatedData {
+  transactionId: string;
+  status: TradeStatus;
+  sellerStationId: string;
+  buyerStationId: string;
+  items: TradeLineData[];
+  totalPrice: number;
+  shipmentId: string;
+  createdAt: string;
+}
+
+export interface TradeStatusChangedData {
+  transactionId: string;
+  status: TradeStatus;
+  previousStatus: TradeStatus;
+  sellerStationId: string;
+  buyerStationId: string;
+  shipmentId: string;
+  at: string;
+}
+
 export interface EventDataByType {
   'inventory.changed': InventoryChangedData;
   'shipment.status_changed': ShipmentStatusChangedData;
+  'trade.created': TradeCreatedData;
+  'trade.status_changed': TradeStatusChangedData;
 }
 
 export type EventType = keyof EventDataByType;

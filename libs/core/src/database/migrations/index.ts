@@ -2,6 +2,7 @@ import { CreateCatalog1764160000000 } from './1764160000000-CreateCatalog';
 import { CreateAuth1764160100000 } from './1764160100000-CreateAuth';
 import { CreateInventoryAndEvents1764160200000 } from './1764160200000-CreateInventoryAndEvents';
 import { CreateShipments1764160300000 } from './1764160300000-CreateShipments';
+import { CreateTrades1764160400000 } from './1764160400000-CreateTrades';
 
 /** Every migration in order; a new migration is appended here and never edited once merged. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateAuth1764160100000,
   CreateInventoryAndEvents1764160200000,
   CreateShipments1764160300000,
+  CreateTrades1764160400000,
 ];

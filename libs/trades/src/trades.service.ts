@@ -1,0 +1,190 @@
+import { AuthUser, StationAccessPolicy } from '@itn/auth';
+import { ShipmentLifecycleHook, ShipmentRow, ShipmentsService } from '@itn/cargo';
+import {
+  ConflictError,
+  decodeCursor,
+  IdempotencyContext,
+  IdempotencyService,
+  IdempotentResult,
+  NotFoundError,
+  Page,
+  toPage,
+  UnprocessableError,
+  uuidv7,
+} from '@itn/core';
+import { event, NewEvent, ShipmentStatus, TradeStatus } from '@itn/events';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { CreateTradeDto, ListTradesQueryDto, TradeDto } from './dto/trade.dto';
+import { TradeRow, TradesRepository } from './trades.repository';
+
+export function toTradeDto(r: TradeRow): TradeDto {
+  return {
+    transactionId: r.id,
+    status: r.status,
+    sellerStationId: r.seller_station_id,
+    buyerStationId: r.buyer_station_id,
+    items: r.items.map((i) => ({ ...i, lineTotal: i.quantity * i.unitPrice })),
+    totalPrice: Number(r.total_price),
+    shipmentId: r.shipment_id,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+/** How a trade follows the shipment that carries it: [trade status before, after]. */
+const FOLLOWS: Partial<Record<ShipmentStatus, [TradeStatus[], TradeStatus]>> = {
+  in_transit: [['pending'], 'in_transit'],
+  delivered: [['in_transit'], 'completed'],
+  cancelled: [['pending'], 'cancelled'],
+  failed: [['pending', 'in_transit'], 'failed'],
+};
+
+@Injectable()
+export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly trades: TradesRepository,
+    private readonly shipments: ShipmentsService,
+    private readonly access: StationAccessPolicy,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  onModuleInit(): void {
+    this.shipments.registerLifecycleHook(this);
+  }
+
+  /**
+   * One transaction: the seller's stock is reserved for every line (all or nothing), the
+   * shipment that will carry the goods is created, the trade and its lines are stored, and
+   * the events are written.
+   */
+  create(user: AuthUser, dto: CreateTradeDto, idempotency: IdempotencyContext): Promise<IdempotentResult<TradeDto>> {
+    if (dto.sellerStationId === dto.buyerStationId) {
+      throw new UnprocessableError('TRADE.SELF_TRADE', 'A station cannot trade with itself');
+    }
+    return this.idempotency.execute(
+      {
+        userId: user.id,
+        key: idempotency.key,
+        requestId: idempotency.requestId,
+        scope: 'POST /api/trades',
+        body: dto,
+        successStatus: 201,
+      },
+      (tx) => this.createWithin(tx, user, dto),
+    );
+  }
+
+  private async createWithin(tx: EntityManager, user: AuthUser, dto: CreateTradeDto): Promise<TradeDto> {
+    const id = uuidv7();
+    const lines = dto.items.map((i) => ({ commodityId: i.commodityId, quantity: i.quantity, unitPrice: i.unitPrice }));
+    const totalPrice = lines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0);
+    let trade: TradeDto | undefined;
+    const shipment = await this.shipments.createWithin(
+      tx,
+      {
+        originStationId: dto.sellerStationId,
+        destinationStationId: dto.buyerStationId,
+        lines: lines.map((l) => ({ commodityId: l.commodityId, quantity: l.quantity })),
+        tradeId: id,
+        createdBy: user.id,
+      },
+      (row) => {
+        // now() is the transaction's start time, so the trade's timestamps equal the shipment's.
+        trade = toTradeDto({
+          id,
+          seller_station_id: dto.sellerStationId,
+          buyer_station_id: dto.buyerStationId,
+          status: 'pending',
+          total_price: String(totalPrice),
+          shipment_id: row.id,
+          created_at: row.created_at,
+          updated_at: row.created_at,
+          items: [...lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)),
+        });
+        return [event('trade.created', [dto.sellerStationId, dto.buyerStationId], { ...trade })];
+      },
+    );
+    await this.trades.insert(tx, {
+      id,
+      sellerStationId: dto.sellerStationId,
+      buyerStationId: dto.buyerStationId,
+      totalPrice,
+      shipmentId: shipment.id,
+      createdBy: user.id,
+      lines,
+    });
+    return trade!;
+  }
+
+  async get(user: AuthUser, id: string): Promise<TradeDto> {
+    return toTradeDto(await this.visible(user, id));
+  }
+
+  async list(user: AuthUser, query: ListTradesQueryDto): Promise<Page<TradeDto>> {
+    const stationIds =
+      query.stationId !== undefined
+        ? [query.stationId]
+        : user.role === 'admin'
+          ? null
+          : await this.access.stationIdsOf(user.id);
+    const rows = await this.trades.list(this.dataSource.manager, {
+      stationIds,
+      status: query.status,
+      beforeId: decodeCursor(query.cursor),
+      limit: query.limit + 1,
+    });
+    return toPage(rows, query.limit, (r) => r.id, toTradeDto);
+  }
+
+  /** Cancels a pending trade: the reservation is released and its shipment cancelled. */
+  async cancel(user: AuthUser, id: string): Promise<TradeDto> {
+    const trade = await this.visible(user, id);
+    const cancelled = await this.dataSource.transaction((tx) =>
+      this.shipments.cancelWithin(tx, trade.shipment_id, 'trade cancelled'),
+    );
+    const current = await this.trades.findById(this.dataSource.manager, id);
+    if (!cancelled) {
+      throw new ConflictError(
+        'TRADE.NOT_CANCELLABLE',
+        `The trade is ${current?.status}; only a pending one can be cancelled`,
+        {
+          status: current?.status,
+        },
+      );
+    }
+    return toTradeDto(current!);
+  }
+
+  /** Follows the trade's shipment, in the shipment step's transaction. */
+  async onTransition(tx: EntityManager, shipment: ShipmentRow, from: ShipmentStatus | null): Promise<NewEvent[]> {
+    const rule = FOLLOWS[shipment.status];
+    if (!shipment.trade_id || from === null || !rule) return [];
+    const [before, after] = rule;
+    for (const previous of before) {
+      const row = await this.trades.transition(tx, shipment.trade_id, previous, after);
+      if (!row) continue;
+      return [
+        event('trade.status_changed', [row.seller_station_id, row.buyer_station_id], {
+          transactionId: row.id,
+          status: after,
+          previousStatus: previous,
+          sellerStationId: row.seller_station_id,
+          buyerStationId: row.buyer_station_id,
+          shipmentId: row.shipment_id,
+          at: new Date(row.updated_at).toISOString(),
+        }),
+      ];
+    }
+    return [];
+  }
+
+  /** A trade the caller may see (member of the seller or the buyer, or admin); otherwise 404. */
+  private async visible(user: AuthUser, id: string): Promise<TradeRow> {
+    const row = await this.trades.findById(this.dataSource.manager, id);
+    const allowed = row && (await this.access.canActForAny(user, [row.seller_station_id, row.buyer_station_id]));
+    if (!row || !allowed) throw new NotFoundError('TRADE.NOT_FOUND', `Trade ${id} does not exist`);
+    return row;
+  }
+}
