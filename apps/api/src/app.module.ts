@@ -2,7 +2,7 @@ import { AuthModule } from '@itn/auth';
 import { CargoModule, CargoWorkerModule } from '@itn/cargo';
 import { CatalogModule } from '@itn/catalog';
 import { AppConfigModule, DatabaseModule, HealthModule, IdempotencyModule, RedisModule } from '@itn/core';
-import { EventsModule } from '@itn/events';
+import { EventsModule, MaintenanceModule, RealtimeModule } from '@itn/events';
 import { InventoryModule } from '@itn/inventory';
 import { TradesModule } from '@itn/trades';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -30,7 +30,8 @@ export class AppModule {
         InventoryModule,
         CargoModule,
         TradesModule,
-        ...(options.workerMode === 'embedded' ? [CargoWorkerModule] : []),
+        RealtimeModule,
+        ...(options.workerMode === 'embedded' ? [CargoWorkerModule, MaintenanceModule] : []),
         DemoSeedModule,
       ],
     };

@@ -1,12 +1,13 @@
 import { AuthModule } from '@itn/auth';
 import { CargoWorkerModule } from '@itn/cargo';
 import { AppConfigModule, DatabaseModule, IdempotencyModule, RedisModule } from '@itn/core';
-import { EventsModule } from '@itn/events';
+import { EventsModule, MaintenanceModule } from '@itn/events';
 import { Module } from '@nestjs/common';
 import { TradesModule } from '@itn/trades';
 
 /**
- * The worker-only process: shipment steps, the outbox relay and the sweep; no HTTP.
+ * The worker-only process: shipment steps, the outbox relay, the sweep and scheduled
+ * maintenance; no HTTP.
  * Trades are here because they follow their shipments' steps.
  */
 @Module({
@@ -19,6 +20,7 @@ import { TradesModule } from '@itn/trades';
     AuthModule,
     CargoWorkerModule,
     TradesModule,
+    MaintenanceModule,
   ],
 })
 export class WorkerModule {}

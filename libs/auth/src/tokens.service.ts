@@ -97,9 +97,10 @@ export class TokensService {
     await this.revokeFamily(known.family_id);
   }
 
-  verifyAccessToken(token: string): AuthUser {
+  /** Verifies an access token (algorithm, signature, exp, iss, aud) outside HTTP, e.g. for sockets. */
+  verifyAccessToken(token: string): { user: AuthUser; expiresAt: number } {
     const claims = this.jwt.verify<AccessTokenClaims & { exp: number }>(token, { algorithms: [JWT_ALGORITHM] });
-    return toAuthUser(claims);
+    return { user: toAuthUser(claims), expiresAt: claims.exp * 1000 };
   }
 
   private async revokeFamily(familyId: string): Promise<void> {

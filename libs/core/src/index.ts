@@ -22,3 +22,5 @@ export * from './database/uuid';
 export * from './idempotency/idempotency.module';
 export * from './idempotency/idempotency.service';
 export * from './idempotency/idempotency.http';
+export * from './queue/queue.module';
+export * from './database/notified-loop';

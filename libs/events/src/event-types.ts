@@ -71,6 +71,13 @@ export interface EventDataByType {
 
 export type EventType = keyof EventDataByType;
 
+export const EVENT_TYPES: EventType[] = [
+  'inventory.changed',
+  'shipment.status_changed',
+  'trade.created',
+  'trade.status_changed',
+];
+
 export interface NewEvent<T extends EventType = EventType> {
   type: T;
   /** Every station the event concerns; it is delivered to each of their rooms. */

@@ -1,9 +1,8 @@
-import { Environment } from '@itn/core';
+import { Environment, NotifiedLoop } from '@itn/core';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Queue } from 'bullmq';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { SHIPMENTS_QUEUE, ShipmentJob, shipmentJobOptions } from '../shipment-jobs';
 
@@ -33,31 +32,28 @@ interface RelayRow {
  */
 @Injectable()
 export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(ShipmentRelay.name);
-  private running = false;
-  private wake: (() => void) | null = null;
-  /** Set by a notification that arrives while a round runs, so the next round starts at once. */
-  private pending = false;
-  private listener: Client | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly loop: NotifiedLoop;
 
   constructor(
     private readonly dataSource: DataSource,
     @InjectQueue(SHIPMENTS_QUEUE) private readonly queue: Queue,
-    private readonly config: ConfigService<Environment, true>,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    this.running = true;
-    await this.listen();
-    this.loop = this.run();
+    config: ConfigService<Environment, true>,
+  ) {
+    this.loop = new NotifiedLoop({
+      name: ShipmentRelay.name,
+      databaseUrl: config.get('DATABASE_URL', { infer: true }),
+      channel: 'itn_events',
+      pollMs: config.get('RELAY_POLL_MS', { infer: true }),
+      round: async () => (await this.relayOnce()) === BATCH,
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    await this.listener?.end().catch(() => undefined);
+  onApplicationBootstrap(): Promise<void> {
+    return this.loop.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Moves every pending event to the queue; answers how many events it read. */
@@ -120,48 +116,5 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
       ]);
       return rows.length;
     });
-  }
-
-  private async run(): Promise<void> {
-    const pollMs = this.config.get('RELAY_POLL_MS', { infer: true });
-    while (this.running) {
-      this.pending = false;
-      try {
-        if ((await this.relayOnce()) === BATCH) continue;
-      } catch (e) {
-        this.logger.warn(`Relay round failed, retrying: ${(e as Error).message}`);
-      }
-      if (this.pending) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
-    }
-  }
-
-  /** Starts a round now (or right after the running one). */
-  nudge(): void {
-    this.pending = true;
-    this.wake?.();
-  }
-
-  /** LISTEN on a dedicated connection: each commit that wrote events wakes the relay. */
-  private async listen(): Promise<void> {
-    try {
-      const client = new Client({ connectionString: this.config.get('DATABASE_URL', { infer: true }) });
-      client.on('error', () => {
-        this.listener = null; // the poll goes on; the next start listens again
-      });
-      await client.connect();
-      client.on('notification', () => this.nudge());
-      await client.query('LISTEN itn_events');
-      this.listener = client;
-    } catch (e) {
-      this.logger.warn(`LISTEN unavailable, polling only: ${(e as Error).message}`);
-    }
   }
 }

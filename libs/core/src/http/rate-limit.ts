@@ -13,6 +13,11 @@ export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMITED, true);
 /** Per user when authenticated, per client address otherwise; 429 in the error format. */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    // Socket messages are not HTTP requests; sockets are limited at the handshake.
+    return context.getType() === 'http' ? super.canActivate(context) : Promise.resolve(true);
+  }
+
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
     const user = req.user as { id?: string } | undefined;
     return user?.id ? `user:${user.id}` : `ip:${String(req.ip)}`;

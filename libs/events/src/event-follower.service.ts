@@ -1,0 +1,73 @@
+import { Environment, NotifiedLoop } from '@itn/core';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { EventLogReader, LogEvent, LogPosition } from './event-log.reader';
+
+export type EventListener = (e: LogEvent) => void;
+
+const BATCH = 1000;
+
+/**
+ * Follows the event log for this process: woken by LISTEN/NOTIFY when a transaction that
+ * wrote events commits (with a slow poll as a safety net), it reads what is new in log order
+ * and hands each event, once and in order, to the listeners (the Socket.IO gateway, SSE streams).
+ */
+@Injectable()
+export class EventFollower implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(EventFollower.name);
+  private readonly listeners = new Set<EventListener>();
+  private readonly loop: NotifiedLoop;
+  private current: LogPosition | null = null;
+  /** Milliseconds from commit to hand-off of the last event. */
+  lastLagMs = 0;
+
+  constructor(
+    private readonly reader: EventLogReader,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.loop = new NotifiedLoop({
+      name: EventFollower.name,
+      databaseUrl: config.get('DATABASE_URL', { infer: true }),
+      channel: 'itn_events',
+      pollMs: config.get('RELAY_POLL_MS', { infer: true }),
+      round: async () => (await this.followOnce()) === BATCH,
+    });
+  }
+
+  /** Everything up to here has been handed to the listeners. */
+  get position(): LogPosition | null {
+    return this.current;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.current = await this.reader.head();
+    await this.loop.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Reads and hands off what is new; answers how many events. */
+  async followOnce(): Promise<number> {
+    if (!this.current) return 0;
+    const batch = await this.reader.read(this.current, { limit: BATCH });
+    for (const e of batch) {
+      this.current = e.position;
+      this.lastLagMs = Date.now() - Date.parse(e.event.occurredAt);
+      for (const listener of this.listeners) {
+        try {
+          listener(e);
+        } catch (err) {
+          this.logger.error(`Event listener failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    return batch.length;
+  }
+}

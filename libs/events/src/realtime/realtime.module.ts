@@ -1,0 +1,16 @@
+import { AuthModule } from '@itn/auth';
+import { Module } from '@nestjs/common';
+import { EventFollower } from '../event-follower.service';
+import { EventLogReader } from '../event-log.reader';
+import { LogCatchUp } from './log-catch-up';
+import { RealtimeGateway } from './realtime.gateway';
+import { UpdatesController } from './updates.controller';
+
+/** Live delivery for this API instance: the log follower, Socket.IO, SSE and polling. */
+@Module({
+  imports: [AuthModule],
+  controllers: [UpdatesController],
+  providers: [EventLogReader, EventFollower, LogCatchUp, RealtimeGateway],
+  exports: [EventFollower, RealtimeGateway, EventLogReader],
+})
+export class RealtimeModule {}

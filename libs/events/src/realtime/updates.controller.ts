@@ -1,0 +1,119 @@
+import { AuthUser, CurrentUser, StationAccess, StationAccessPolicy } from '@itn/auth';
+import { ApiErrorResponses } from '@itn/core';
+import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EventFollower } from '../event-follower.service';
+import { EventLogReader, LOG_START, LogEvent, LogPosition } from '../event-log.reader';
+import { LogCatchUp } from './log-catch-up';
+import { UpdatesPageDto, UpdatesQueryDto } from './updates.dto';
+
+const HEARTBEAT_MS = 15_000;
+
+function sseFrame(e: LogEvent): string {
+  return `id: ${e.event.id}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e.event)}\n\n`;
+}
+
+@ApiTags('updates')
+@ApiBearerAuth('bearer')
+@Controller('updates')
+export class UpdatesController {
+  constructor(
+    private readonly reader: EventLogReader,
+    private readonly follower: EventFollower,
+    private readonly catchUp: LogCatchUp,
+    private readonly access: StationAccessPolicy,
+  ) {}
+
+  @Get('real-time')
+  @StationAccess('query.stationId')
+  @ApiOperation({
+    summary: 'Events of the log: a page for polling, or a live SSE stream',
+    description:
+      'With `Accept: application/json`: the events after `after`, in log order, and `nextCursor` to poll again. ' +
+      'With `Accept: text/event-stream`: the same sequence as Server-Sent Events (`id:` is the event id, ' +
+      '`event:` its type), first what came after `after` or `Last-Event-ID`, then live, with a heartbeat ' +
+      'comment every 15 s. Traders see the events of their stations; admins see all.',
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'SSE resume: the id of the last event received' })
+  @ApiOkResponse({ type: UpdatesPageDto })
+  @ApiErrorResponses(400, 401, 403)
+  async realTime(
+    @CurrentUser() user: AuthUser,
+    @Query() query: UpdatesQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const stationIds =
+      query.stationId !== undefined
+        ? [query.stationId]
+        : user.role === 'admin'
+          ? null
+          : await this.access.stationIdsOf(user.id);
+    if (accept?.includes('text/event-stream')) {
+      const resumeFrom = lastEventId && /^[0-9]{1,18}$/.test(lastEventId) ? lastEventId : query.after;
+      await this.stream(request, reply, stationIds, resumeFrom);
+      return;
+    }
+    const after = query.after === undefined ? LOG_START : await this.reader.positionOf(query.after);
+    const events =
+      stationIds !== null && stationIds.length === 0
+        ? []
+        : await this.reader.read(after, { stationIds, limit: query.limit });
+    const body: UpdatesPageDto = {
+      events: events.map((e) => e.event),
+      nextCursor: events.length > 0 ? events[events.length - 1].event.id : (query.after ?? null),
+    };
+    await reply.send(body);
+  }
+
+  private async stream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    stationIds: string[] | null,
+    after: string | undefined,
+  ): Promise<void> {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+      'X-Request-Id': String(request.id),
+    });
+    raw.write(': connected\n\n');
+
+    const wanted = stationIds === null ? null : new Set(stationIds);
+    const matches = (e: LogEvent) => wanted === null || e.event.stationIds.some((s) => wanted.has(s));
+    let live = false;
+    let unsubscribe = () => {};
+    const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+    const close = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    };
+    request.raw.on('close', close);
+
+    const goLive = () => {
+      live = true;
+      unsubscribe = this.follower.subscribe((e) => {
+        if (matches(e)) raw.write(sseFrame(e));
+      });
+    };
+    if (wanted !== null && wanted.size === 0) return goLive();
+    const from: LogPosition =
+      after === undefined ? (this.follower.position ?? LOG_START) : await this.reader.positionOf(after);
+    await this.catchUp.replayThenGoLive(
+      from,
+      stationIds,
+      (e) => raw.write(sseFrame(e)),
+      () => {
+        if (!raw.destroyed && !live) goLive();
+      },
+    );
+  }
+}
