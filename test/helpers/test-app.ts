@@ -1,5 +1,6 @@
 import { AppModule } from '../../apps/api/src/app.module';
-import { createHttpAdapter, setupApp, validateEnvironment } from '@itn/core';
+import { createHttpAdapter, createLogger, PinoNestLogger, REDIS, setupApp, validateEnvironment } from '@itn/core';
+import type Redis from 'ioredis';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
@@ -14,7 +15,10 @@ export interface TestApp {
 }
 
 /** Boots the real API (same setupApp as main.ts) on a random local port. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: { logTo?: { write(line: string): void } } = {},
+): Promise<TestApp> {
   applyTestEnvironment();
   const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
@@ -28,13 +32,16 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot({ workerMode: config.WORKER_MODE })],
   }).compile();
+  const logger = createLogger(config, 'itn-test', options.logTo);
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    createHttpAdapter({ bodyLimitBytes: config.BODY_LIMIT_BYTES }),
-    { logger: false },
+    createHttpAdapter({ bodyLimitBytes: config.BODY_LIMIT_BYTES, logger }),
+    { logger: new PinoNestLogger(logger) },
   );
-  setupApp(app);
+  await setupApp(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
+  const keys = await app.get<Redis>(REDIS).keys('itn:throttle:*');
+  if (keys.length > 0) await app.get<Redis>(REDIS).del(...keys); // counters of earlier test apps
   return {
     app,
     url: `http://127.0.0.1:${address.port}`,

@@ -7,7 +7,7 @@ export const TEST_ENV: Record<string, string> = {
   SEED_DEMO: 'false',
   LOG_LEVEL: 'silent',
   SIM_TIME_SCALE: '1000000',
-  AUTH_RATE_LIMIT_MAX: '1000',
+  AUTH_RATE_LIMIT_MAX: '100000',
   RATE_LIMIT_MAX: '100000',
   SWEEP_INTERVAL_MS: '2000',
   QUEUE_LOCK_DURATION_MS: '3000',

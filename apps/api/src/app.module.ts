@@ -1,11 +1,20 @@
 import { AuthModule } from '@itn/auth';
 import { CargoModule, CargoWorkerModule } from '@itn/cargo';
 import { CatalogModule } from '@itn/catalog';
-import { AppConfigModule, DatabaseModule, HealthModule, IdempotencyModule, RedisModule } from '@itn/core';
+import {
+  AppConfigModule,
+  DatabaseModule,
+  HealthModule,
+  IdempotencyModule,
+  MetricsModule,
+  RedisModule,
+  ShutdownModule,
+} from '@itn/core';
 import { EventsModule, MaintenanceModule, RealtimeModule } from '@itn/events';
 import { InventoryModule } from '@itn/inventory';
 import { TradesModule } from '@itn/trades';
 import { DynamicModule, Module } from '@nestjs/common';
+import { QueueBoardModule } from './admin/queue-board.module';
 import { DemoSeedModule } from './seed/demo-seed.module';
 
 export interface AppOptions {
@@ -22,6 +31,8 @@ export class AppModule {
         AppConfigModule,
         DatabaseModule,
         RedisModule,
+        MetricsModule,
+        ShutdownModule,
         IdempotencyModule,
         HealthModule,
         EventsModule,
@@ -32,6 +43,7 @@ export class AppModule {
         TradesModule,
         RealtimeModule,
         ...(options.workerMode === 'embedded' ? [CargoWorkerModule, MaintenanceModule] : []),
+        QueueBoardModule,
         DemoSeedModule,
       ],
     };

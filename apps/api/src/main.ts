@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import {
   createHttpAdapter,
+  createLogger,
   ensureDatabaseExists,
   Environment,
-  nestLogLevels,
+  PinoNestLogger,
   setupApp,
   validateEnvironment,
 } from '@itn/core';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
@@ -20,15 +20,16 @@ async function bootstrap(): Promise<void> {
     console.error((e as Error).message);
     process.exit(1);
   }
-  if (await ensureDatabaseExists(env.DATABASE_URL)) Logger.log('Created the database', 'Bootstrap');
+  const logger = createLogger(env, 'itn-api');
+  if (await ensureDatabaseExists(env.DATABASE_URL)) logger.info('Created the database');
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ workerMode: env.WORKER_MODE }),
-    createHttpAdapter({ bodyLimitBytes: env.BODY_LIMIT_BYTES }),
-    { logger: nestLogLevels(env.LOG_LEVEL) },
+    createHttpAdapter({ bodyLimitBytes: env.BODY_LIMIT_BYTES, logger }),
+    { logger: new PinoNestLogger(logger) },
   );
-  setupApp(app);
+  await setupApp(app);
   await app.listen(env.PORT, env.HOST);
-  Logger.log(`API listening on http://localhost:${env.PORT} (docs at /docs)`, 'Bootstrap');
+  logger.info(`API listening on http://localhost:${env.PORT} (docs at /docs)`);
 }
 
 void bootstrap();

@@ -1,21 +1,21 @@
 import 'reflect-metadata';
-import { ensureDatabaseExists, nestLogLevels, validateEnvironment } from '@itn/core';
-import { Logger } from '@nestjs/common';
+import { createLogger, ensureDatabaseExists, Environment, PinoNestLogger, validateEnvironment } from '@itn/core';
 import { NestFactory } from '@nestjs/core';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
-  let env;
+  let env: Environment;
   try {
     env = validateEnvironment(process.env);
   } catch (e) {
     console.error((e as Error).message);
     process.exit(1);
   }
+  const logger = createLogger(env, 'itn-worker');
   await ensureDatabaseExists(env.DATABASE_URL);
-  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: nestLogLevels(env.LOG_LEVEL) });
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: new PinoNestLogger(logger) });
   app.enableShutdownHooks();
-  Logger.log('Worker started', 'Bootstrap');
+  logger.info('Worker started');
 }
 
 void bootstrap();

@@ -1,6 +1,6 @@
 import { AuthModule } from '@itn/auth';
 import { CargoWorkerModule } from '@itn/cargo';
-import { AppConfigModule, DatabaseModule, IdempotencyModule, RedisModule } from '@itn/core';
+import { AppConfigModule, DatabaseModule, IdempotencyModule, RedisModule, WorkerMetricsModule } from '@itn/core';
 import { EventsModule, MaintenanceModule } from '@itn/events';
 import { Module } from '@nestjs/common';
 import { TradesModule } from '@itn/trades';
@@ -15,6 +15,7 @@ import { TradesModule } from '@itn/trades';
     AppConfigModule,
     DatabaseModule,
     RedisModule,
+    WorkerMetricsModule,
     IdempotencyModule,
     EventsModule,
     AuthModule,

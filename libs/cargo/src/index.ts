@@ -1,4 +1,5 @@
 export * from './cargo-queue.module';
+export * from './cargo.metrics';
 export * from './cargo.module';
 export * from './dto/shipment.dto';
 export * from './shipment-jobs';

@@ -24,3 +24,6 @@ export * from './idempotency/idempotency.service';
 export * from './idempotency/idempotency.http';
 export * from './queue/queue.module';
 export * from './database/notified-loop';
+export * from './logging/logger';
+export * from './metrics/metrics';
+export * from './http/shutdown';

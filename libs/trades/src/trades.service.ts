@@ -6,6 +6,7 @@ import {
   IdempotencyContext,
   IdempotencyService,
   IdempotentResult,
+  MetricsRegistry,
   NotFoundError,
   Page,
   toPage,
@@ -14,6 +15,7 @@ import {
 } from '@itn/core';
 import { event, NewEvent, ShipmentStatus, TradeStatus } from '@itn/events';
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreateTradeDto, ListTradesQueryDto, TradeDto } from './dto/trade.dto';
 import { TradeRow, TradesRepository } from './trades.repository';
@@ -48,7 +50,12 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
     private readonly shipments: ShipmentsService,
     private readonly access: StationAccessPolicy,
     private readonly idempotency: IdempotencyService,
-  ) {}
+    registry: MetricsRegistry,
+  ) {
+    this.created = new Counter({ name: 'itn_trades_created_total', help: 'Trades created', registers: [registry] });
+  }
+
+  private readonly created: Counter;
 
   onModuleInit(): void {
     this.shipments.registerLifecycleHook(this);
@@ -59,11 +66,15 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
    * shipment that will carry the goods is created, the trade and its lines are stored, and
    * the events are written.
    */
-  create(user: AuthUser, dto: CreateTradeDto, idempotency: IdempotencyContext): Promise<IdempotentResult<TradeDto>> {
+  async create(
+    user: AuthUser,
+    dto: CreateTradeDto,
+    idempotency: IdempotencyContext,
+  ): Promise<IdempotentResult<TradeDto>> {
     if (dto.sellerStationId === dto.buyerStationId) {
       throw new UnprocessableError('TRADE.SELF_TRADE', 'A station cannot trade with itself');
     }
-    return this.idempotency.execute(
+    const result = await this.idempotency.execute(
       {
         userId: user.id,
         key: idempotency.key,
@@ -74,6 +85,8 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
       },
       (tx) => this.createWithin(tx, user, dto),
     );
+    if (!result.replayed && result.status === 201) this.created.inc();
+    return result;
   }
 
   private async createWithin(tx: EntityManager, user: AuthUser, dto: CreateTradeDto): Promise<TradeDto> {

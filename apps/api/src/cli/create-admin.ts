@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { AuthModule, AuthService } from '@itn/auth';
-import { AppConfigModule, DatabaseModule, ensureDatabaseExists, validateEnvironment } from '@itn/core';
+import { AppConfigModule, DatabaseModule, ensureDatabaseExists, RedisModule, validateEnvironment } from '@itn/core';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 
-@Module({ imports: [AppConfigModule, DatabaseModule, AuthModule] })
+@Module({ imports: [AppConfigModule, DatabaseModule, RedisModule, AuthModule] })
 class CreateAdminModule {}
 
 /**

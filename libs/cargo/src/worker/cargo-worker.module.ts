@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { CargoQueueModule } from '../cargo-queue.module';
 import { CargoModule } from '../cargo.module';
 import { ShipmentRelay } from './shipment-relay.service';
 import { ShipmentSweeper } from './shipment-sweeper.service';
@@ -7,7 +6,7 @@ import { ShipmentsProcessor } from './shipments.processor';
 
 /** The shipment worker: the step processor, the outbox relay and the overdue sweep. */
 @Module({
-  imports: [CargoModule, CargoQueueModule],
+  imports: [CargoModule],
   providers: [ShipmentsProcessor, ShipmentRelay, ShipmentSweeper],
   exports: [ShipmentRelay, ShipmentSweeper],
 })

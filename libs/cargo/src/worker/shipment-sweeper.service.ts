@@ -1,4 +1,4 @@
-import { Environment } from '@itn/core';
+import { Environment, onQueueReconnect } from '@itn/core';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -26,7 +26,16 @@ export class ShipmentSweeper implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler(
+    await this.schedule();
+    // Redis may come back empty: schedule again and sweep at once for the jobs it lost.
+    onQueueReconnect(this.queue, async () => {
+      await this.schedule();
+      await this.queue.add(ShipmentJob.Sweep, {}, { removeOnComplete: true, removeOnFail: 100 });
+    });
+  }
+
+  private schedule() {
+    return this.queue.upsertJobScheduler(
       SWEEP_SCHEDULER_ID,
       { every: this.intervalMs },
       { name: ShipmentJob.Sweep, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },

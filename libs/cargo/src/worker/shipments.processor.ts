@@ -4,6 +4,7 @@ import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Job, UnrecoverableError } from 'bullmq';
 import { isShipmentJobData, SHIPMENT_JOB_ATTEMPTS, SHIPMENTS_QUEUE, ShipmentJob } from '../shipment-jobs';
+import { CargoMetrics } from '../cargo.metrics';
 import { ShipmentsService } from '../shipments.service';
 import { ShipmentSweeper } from './shipment-sweeper.service';
 
@@ -24,6 +25,7 @@ export class ShipmentsProcessor extends WorkerHost implements OnApplicationBoots
     private readonly shipments: ShipmentsService,
     private readonly sweeper: ShipmentSweeper,
     private readonly config: ConfigService<Environment, true>,
+    private readonly metrics: CargoMetrics,
   ) {
     super();
   }
@@ -37,6 +39,18 @@ export class ShipmentsProcessor extends WorkerHost implements OnApplicationBoots
   }
 
   async process(job: Job<unknown, StepResult | number, string>): Promise<StepResult | number> {
+    const stop = this.metrics.jobDuration.startTimer({ job: job.name });
+    try {
+      const result = await this.run(job);
+      stop({ outcome: 'completed' });
+      return result;
+    } catch (e) {
+      stop({ outcome: 'failed' });
+      throw e;
+    }
+  }
+
+  private async run(job: Job): Promise<StepResult | number> {
     const name = job.name as ShipmentJob;
     switch (name) {
       case ShipmentJob.Dispatch:
@@ -50,6 +64,12 @@ export class ShipmentsProcessor extends WorkerHost implements OnApplicationBoots
         throw new UnrecoverableError(`Unknown job ${String(unknown)}`);
       }
     }
+  }
+
+  /** Connection trouble (Redis away) is retried by BullMQ; it only needs saying. */
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.logger.warn(`Shipment worker: ${error.message}`);
   }
 
   /** A step that failed every attempt gives the shipment up, returning its goods (see ShipmentsService.fail). */

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsNotEmpty, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsNotEmpty, IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { Planet } from '../entities/planet.entity';
 import { PositionDto } from './position.dto';
 
@@ -16,6 +16,7 @@ export class CreatePlanetDto {
 
   @ApiProperty({ type: PositionDto })
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PositionDto)
   readonly position: PositionDto;

@@ -3,6 +3,7 @@ import { PageQueryDto } from '@itn/core';
 import { Transform, Type } from 'class-transformer';
 import {
   IsInt,
+  IsObject,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -43,6 +44,7 @@ export class CreateStationDto {
 
   @ApiPropertyOptional({ type: PositionDto, description: "Defaults to the planet's position" })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => PositionDto)
   readonly position?: PositionDto;

@@ -194,7 +194,7 @@ export class Environment {
   @Transform(toNumber)
   @IsInt()
   @Min(1)
-  @Max(10_000)
+  @Max(1_000_000)
   AUTH_RATE_LIMIT_MAX = 10;
 
   @Transform(toNumber)

@@ -4,6 +4,7 @@ export const PgErrorCode = {
   UniqueViolation: '23505',
   ForeignKeyViolation: '23503',
   CheckViolation: '23514',
+  NotNullViolation: '23502',
   InvalidTextRepresentation: '22P02',
   NumericValueOutOfRange: '22003',
   QueryCanceled: '57014',

@@ -32,6 +32,7 @@ const GENERIC_CODES: Record<number, string> = {
   406: 'REQUEST.NOT_ACCEPTABLE',
   409: 'REQUEST.CONFLICT',
   413: 'REQUEST.PAYLOAD_TOO_LARGE',
+  414: 'REQUEST.URI_TOO_LONG',
   415: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
   422: 'REQUEST.UNPROCESSABLE',
   429: 'REQUEST.RATE_LIMITED',
@@ -61,6 +62,9 @@ const logger = new Logger('Errors');
 /** Maps anything thrown to the error body; 5xx bodies carry only the request id. */
 export function toErrorBody(exception: unknown, requestId: string): ErrorBody {
   if (exception instanceof DomainError) {
+    if (Number(exception.status) >= 500 && exception.code !== 'SERVICE.SHUTTING_DOWN') {
+      return internal(exception, requestId, exception.status);
+    }
     return {
       statusCode: exception.status,
       code: exception.code,
@@ -117,6 +121,7 @@ const PG_ERRORS: Record<string, [number, string, string]> = {
   [PgErrorCode.UniqueViolation]: [409, 'REQUEST.CONFLICT', 'The resource already exists'],
   [PgErrorCode.ForeignKeyViolation]: [409, 'REQUEST.CONFLICT', 'A referenced resource does not exist or is in use'],
   [PgErrorCode.CheckViolation]: [409, 'REQUEST.CONFLICT', 'The change would break a constraint'],
+  [PgErrorCode.NotNullViolation]: [400, 'REQUEST.BAD_REQUEST', 'A required value is missing'],
   [PgErrorCode.InvalidTextRepresentation]: [400, 'REQUEST.BAD_REQUEST', 'A value has the wrong format'],
   [PgErrorCode.NumericValueOutOfRange]: [400, 'REQUEST.BAD_REQUEST', 'A value is out of range'],
   [PgErrorCode.QueryCanceled]: [503, 'SERVICE.TIMEOUT', 'The request took too long; try again'],

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type Redis from 'ioredis';
 import { Public } from '../http/public';
+import { ShutdownState } from '../http/shutdown';
 import { InjectRedis } from '../redis/redis.module';
 import { SkipThrottle } from '@nestjs/throttler';
 
@@ -16,6 +17,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     @InjectRedis() private readonly redis: Redis,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get('live')
@@ -30,6 +32,10 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check([
+      () =>
+        this.indicators.check('process').attempt(() => {
+          if (this.shutdown.closing) throw new Error('shutting down');
+        }),
       () => this.db.pingCheck('postgres', { timeout: 1500 }),
       () =>
         this.indicators

@@ -4,13 +4,19 @@ import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
+import { REDIS } from '../redis/redis.module';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
+import type Redis from 'ioredis';
 
 const AUTH_RATE_LIMITED = 'itn:authRateLimited';
 
 /** The stricter budget of the `auth` throttler (login, register) applies to this route. */
 export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMITED, true);
 
-/** Per user when authenticated, per client address otherwise; 429 in the error format. */
+/**
+ * Per user when authenticated, per client address otherwise; 429 in the error format with
+ * Retry-After, and X-RateLimit-Limit/Remaining/Reset on every limited response.
+ */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
   override canActivate(context: ExecutionContext): Promise<boolean> {
@@ -44,10 +50,11 @@ export class AppThrottlerGuard extends ThrottlerGuard {
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService, Reflector],
-      useFactory: (config: ConfigService<Environment, true>, reflector: Reflector) => {
+      inject: [ConfigService, Reflector, REDIS],
+      useFactory: (config: ConfigService<Environment, true>, reflector: Reflector, redis: Redis) => {
         const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
         return {
+          storage: new RedisThrottlerStorage(redis),
           throttlers: [
             { name: 'default', ttl, limit: config.get('RATE_LIMIT_MAX', { infer: true }) },
             {

@@ -1,22 +1,56 @@
-import { RequestMethod, ValidationError, ValidationPipe } from '@nestjs/common';
+import helmet from '@fastify/helmet';
+import { HttpStatus, RequestMethod, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { Environment } from '../config/environment';
 import { ErrorResponseDto } from '../errors/error-response.dto';
-import { FieldError, HttpExceptionFilter, RequestValidationError } from '../errors/http-exception.filter';
+import { DomainError } from '../errors/domain-error';
+import { FieldError, HttpExceptionFilter, RequestValidationError, toErrorBody } from '../errors/http-exception.filter';
+import { HttpMetrics } from '../metrics/metrics';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+import { ShutdownState } from './shutdown';
 
 export interface HttpAdapterOptions {
   bodyLimitBytes: number;
+  logger: Logger;
+}
+
+/**
+ * Fastify reports errors raised before a route handler runs (bad JSON, body too large,
+ * unsupported media type) to the error handler its routes captured when registered, so
+ * setupApp installs one that speaks the error format before any route exists, and Nest's
+ * later replacement is declined.
+ */
+class ItnFastifyAdapter extends FastifyAdapter {
+  override setErrorHandler: FastifyAdapter['setErrorHandler'] = () => this.getInstance<FastifyInstance>();
 }
 
 export function createHttpAdapter(options: HttpAdapterOptions): FastifyAdapter {
-  return new FastifyAdapter({
+  return new ItnFastifyAdapter({
     bodyLimit: options.bodyLimitBytes,
     genReqId: requestIdFor,
     requestIdHeader: false,
     trustProxy: false,
+    // During shutdown, ShutdownState answers new requests with a 503 in the error format.
+    return503OnClosing: false,
+    loggerInstance: options.logger,
+    // One line per request is written in onResponse below, with the user and the latency.
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
+    // Errors of the router itself (a path parameter too long, a malformed URL).
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const body = toErrorBody(error, String(request.id));
+      void reply.status(body.statusCode).send(body);
+    },
   });
 }
 
@@ -37,25 +71,102 @@ export const validationPipe = new ValidationPipe({
   exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),
 });
 
+const NOT_PREFIXED = [
+  { path: 'health/live', method: RequestMethod.GET },
+  { path: 'health/ready', method: RequestMethod.GET },
+  { path: 'metrics', method: RequestMethod.GET },
+  { path: 'admin/queues', method: RequestMethod.GET },
+];
+
 /**
- * Applies the whole HTTP configuration: prefix, validation, error format, request ids,
- * Swagger and shutdown hooks. Used by main.ts and by the e2e app factory alike.
+ * Applies the whole HTTP configuration: security headers, CORS, prefix, validation, error
+ * format, request ids, per-request log and metrics, Swagger and shutdown hooks. Used by
+ * main.ts and by the e2e app factory alike.
  */
-export function setupApp(app: NestFastifyApplication): NestFastifyApplication {
+export async function setupApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
+  const config = app.get<ConfigService<Environment, true>>(ConfigService);
   const fastify = app.getHttpAdapter().getInstance();
+  const httpMetrics = app.get(HttpMetrics, { strict: false });
+  const shutdown = app.get(ShutdownState, { strict: false });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // Swagger UI needs inline scripts and styles; everything else is same-origin.
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        // Served over plain HTTP on localhost in development; TLS is the proxy's business.
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  app.enableCors({
+    origin: config.get('CORS_ORIGINS', { infer: true }),
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'Idempotency-Key',
+      'If-None-Match',
+      'Last-Event-ID',
+      'X-Request-Id',
+    ],
+    exposedHeaders: [
+      'ETag',
+      'X-Request-Id',
+      'Retry-After',
+      'Idempotent-Replayed',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+    ],
+    maxAge: 600,
+  });
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    if (!shutdown.closing) return done();
+    const body = toErrorBody(
+      new DomainError(
+        'SERVICE.SHUTTING_DOWN',
+        'The service is restarting; retry shortly',
+        HttpStatus.SERVICE_UNAVAILABLE,
+      ),
+      String(request.id),
+    );
+    void reply.header('Connection', 'close').header('Retry-After', '1').status(503).send(body);
+  });
+  fastify.setErrorHandler((error, request, reply) => {
+    const body = toErrorBody(error, String(request.id));
+    void reply.status(body.statusCode).send(body);
+  });
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpMetrics.requestDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if ((request.log as Logger).isLevelEnabled('info')) {
+      const user = (request as FastifyRequest & { user?: { id: string } }).user;
+      request.log.info(
+        {
+          userId: user?.id,
+          method: request.method,
+          route,
+          statusCode: reply.statusCode,
+          latencyMs: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request',
+      );
+    }
     done();
   });
 
-  app.setGlobalPrefix('api', {
-    exclude: [
-      { path: 'health/live', method: RequestMethod.GET },
-      { path: 'health/ready', method: RequestMethod.GET },
-      { path: 'metrics', method: RequestMethod.GET },
-    ],
-  });
+  app.setGlobalPrefix('api', { exclude: NOT_PREFIXED });
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new HttpExceptionFilter());
   app.enableShutdownHooks();
@@ -65,7 +176,8 @@ export function setupApp(app: NestFastifyApplication): NestFastifyApplication {
     .setDescription(
       'Trade, cargo and inventory between space stations. Errors share one format: ' +
         '`{statusCode, code, message, details?, requestId}`. Lists answer `{items, nextCursor}`; ' +
-        'pass `nextCursor` back as `cursor` for the next page.',
+        'pass `nextCursor` back as `cursor` for the next page. Live updates: Socket.IO on `/socket.io` ' +
+        '(see the README) or `GET /api/updates/real-time` as SSE.',
     )
     .setVersion('1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')

@@ -1,5 +1,5 @@
-import { Environment, IdempotencyService } from '@itn/core';
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Environment, IdempotencyService, onQueueReconnect } from '@itn/core';
+import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
@@ -63,11 +63,21 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler(
+    await this.schedule();
+    onQueueReconnect(this.queue, () => this.schedule());
+  }
+
+  private schedule() {
+    return this.queue.upsertJobScheduler(
       PRUNE_SCHEDULER_ID,
       { every: PRUNE_EVERY_MS },
       { name: MaintenanceJob.Prune, data: {}, opts: { removeOnComplete: true, removeOnFail: 50 } },
     );
+  }
+
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    new Logger(MaintenanceProcessor.name).warn(`Maintenance worker: ${error.message}`);
   }
 
   async process(job: Job): Promise<PruneResult> {

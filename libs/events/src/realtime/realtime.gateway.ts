@@ -1,5 +1,5 @@
 import { AuthUser, StationAccessPolicy, TokensService } from '@itn/auth';
-import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -43,8 +43,9 @@ const refuse = (code: string, message: string): SubscribeAck => ({ ok: false, co
  * once to each socket in any room of the stations it names.
  */
 @WebSocketGateway({ path: '/socket.io', serveClient: false })
-export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, OnApplicationBootstrap {
-  private readonly logger = new Logger(RealtimeGateway.name);
+export class RealtimeGateway
+  implements OnGatewayInit, OnGatewayDisconnect, OnApplicationBootstrap, BeforeApplicationShutdown
+{
   @WebSocketServer() server: ItnServer;
 
   constructor(
@@ -81,6 +82,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayDisconnect, OnAp
 
   onApplicationBootstrap(): void {
     this.follower.subscribe((e) => this.broadcast(e));
+  }
+
+  /** Says goodbye properly, so clients know to reconnect (and resume) rather than guess. */
+  beforeApplicationShutdown(): void {
+    this.server?.disconnectSockets(true);
   }
 
   handleDisconnect(socket: ItnSocket): void {

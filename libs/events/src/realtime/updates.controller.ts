@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EventFollower } from '../event-follower.service';
 import { EventLogReader, LOG_START, LogEvent, LogPosition } from '../event-log.reader';
 import { LogCatchUp } from './log-catch-up';
+import { SseStreams } from './sse-streams';
 import { UpdatesPageDto, UpdatesQueryDto } from './updates.dto';
 
 const HEARTBEAT_MS = 15_000;
@@ -23,6 +24,7 @@ export class UpdatesController {
     private readonly follower: EventFollower,
     private readonly catchUp: LogCatchUp,
     private readonly access: StationAccessPolicy,
+    private readonly streams: SseStreams,
   ) {}
 
   @Get('real-time')
@@ -92,9 +94,11 @@ export class UpdatesController {
     let live = false;
     let unsubscribe = () => {};
     const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+    const forget = this.streams.add(raw);
     const close = () => {
       clearInterval(heartbeat);
       unsubscribe();
+      forget();
     };
     request.raw.on('close', close);
 
