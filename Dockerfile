@@ -14,6 +14,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/apps/api/public ./apps/api/public
 USER node
 EXPOSE 3000
 CMD ["node", "dist/apps/api/src/main.js"]

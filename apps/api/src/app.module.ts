@@ -14,6 +14,7 @@ import { EventsModule, MaintenanceModule, RealtimeModule } from '@itn/events';
 import { InventoryModule } from '@itn/inventory';
 import { TradesModule } from '@itn/trades';
 import { DynamicModule, Module } from '@nestjs/common';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { QueueBoardModule } from './admin/queue-board.module';
 import { DemoSeedModule } from './seed/demo-seed.module';
 
@@ -45,6 +46,7 @@ export class AppModule {
         ...(options.workerMode === 'embedded' ? [CargoWorkerModule, MaintenanceModule] : []),
         QueueBoardModule,
         DemoSeedModule,
+        DashboardModule,
       ],
     };
   }
