@@ -3,23 +3,16 @@ import {
   createHttpAdapter,
   createLogger,
   ensureDatabaseExists,
-  Environment,
+  environmentOrExit,
   PinoNestLogger,
   setupApp,
-  validateEnvironment,
 } from '@itn/core';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
-  let env: Environment;
-  try {
-    env = validateEnvironment(process.env);
-  } catch (e) {
-    console.error((e as Error).message);
-    process.exit(1);
-  }
+  const env = environmentOrExit();
   const logger = createLogger(env, 'itn-api');
   if (await ensureDatabaseExists(env.DATABASE_URL)) logger.info('Created the database');
   const app = await NestFactory.create<NestFastifyApplication>(

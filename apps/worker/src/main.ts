@@ -1,16 +1,10 @@
 import 'reflect-metadata';
-import { createLogger, ensureDatabaseExists, Environment, PinoNestLogger, validateEnvironment } from '@itn/core';
+import { createLogger, ensureDatabaseExists, environmentOrExit, PinoNestLogger } from '@itn/core';
 import { NestFactory } from '@nestjs/core';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
-  let env: Environment;
-  try {
-    env = validateEnvironment(process.env);
-  } catch (e) {
-    console.error((e as Error).message);
-    process.exit(1);
-  }
+  const env = environmentOrExit();
   const logger = createLogger(env, 'itn-worker');
   await ensureDatabaseExists(env.DATABASE_URL);
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: new PinoNestLogger(logger) });

@@ -50,6 +50,15 @@ export class StationAccessPolicy {
     if (!(await this.canActForAny(user, stationIds))) throw new StationForbiddenError();
   }
 
+  /**
+   * The stations a list or stream is limited to: the one asked for (its access is checked by
+   * the route's guard), else every station of a trader, else none for an admin (null: all).
+   */
+  async scope(user: AuthUser, requested: string | undefined): Promise<string[] | null> {
+    if (requested !== undefined) return [requested];
+    return user.role === 'admin' ? null : this.stationIdsOf(user.id);
+  }
+
   /** The stations a user is a member of. */
   async stationIdsOf(userId: string): Promise<string[]> {
     const rows = await this.dataSource.query<{ station_id: string }[]>(

@@ -200,12 +200,7 @@ export class ShipmentsService {
   }
 
   async list(user: AuthUser, query: ListShipmentsQueryDto): Promise<Page<ShipmentDto>> {
-    const stationIds =
-      query.stationId !== undefined
-        ? [query.stationId]
-        : user.role === 'admin'
-          ? null
-          : await this.access.stationIdsOf(user.id);
+    const stationIds = await this.access.scope(user, query.stationId);
     const rows = await this.shipments.list(this.dataSource.manager, {
       stationIds,
       status: query.status,

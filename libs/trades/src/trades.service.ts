@@ -136,12 +136,7 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
   }
 
   async list(user: AuthUser, query: ListTradesQueryDto): Promise<Page<TradeDto>> {
-    const stationIds =
-      query.stationId !== undefined
-        ? [query.stationId]
-        : user.role === 'admin'
-          ? null
-          : await this.access.stationIdsOf(user.id);
+    const stationIds = await this.access.scope(user, query.stationId);
     const rows = await this.trades.list(this.dataSource.manager, {
       stationIds,
       status: query.status,

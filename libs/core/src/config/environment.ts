@@ -236,3 +236,13 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   return env;
 }
+
+/** For a process entry point: the validated environment, or the reasons on stderr and exit 1. */
+export function environmentOrExit(): Environment {
+  try {
+    return validateEnvironment(process.env);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(1);
+  }
+}

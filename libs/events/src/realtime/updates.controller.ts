@@ -49,12 +49,7 @@ export class UpdatesController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const stationIds =
-      query.stationId !== undefined
-        ? [query.stationId]
-        : user.role === 'admin'
-          ? null
-          : await this.access.stationIdsOf(user.id);
+    const stationIds = await this.access.scope(user, query.stationId);
     if (accept?.includes('text/event-stream')) {
       const resumeFrom = lastEventId && /^[0-9]{1,18}$/.test(lastEventId) ? lastEventId : query.after;
       await this.stream(request, reply, stationIds, resumeFrom);
