@@ -39,7 +39,7 @@ export class RealtimeClient {
       .emitWithAck('subscribe', after === undefined ? { stationId } : { stationId, after });
   }
 
-  async waitFor(predicate: (e: ReceivedEvent) => boolean, timeoutMs = 15_000): Promise<ReceivedEvent> {
+  async waitFor(predicate: (e: ReceivedEvent) => boolean, timeoutMs = 30_000): Promise<ReceivedEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.received.find(predicate);
@@ -54,12 +54,13 @@ export class RealtimeClient {
   }
 }
 
-/** Reads a Server-Sent Events stream until `count` events arrived (or the time is up). */
+/** Reads a Server-Sent Events stream until `count` events arrived, `until` matched one, or the time is up. */
 export async function readSse(
   url: string,
   headers: Record<string, string>,
   count: number,
   timeoutMs = 15_000,
+  until?: (e: { id: string; event: string; data: ReceivedEvent }) => boolean,
 ): Promise<{ id: string; event: string; data: ReceivedEvent }[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -70,7 +71,7 @@ export async function readSse(
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
-    while (events.length < count) {
+    while (events.length < count && !(until && events.some(until))) {
       const { value, done } = await reader.read();
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
