@@ -2,6 +2,8 @@ import { Actor, createActor } from './helpers/auth';
 import { expectErrorFormat } from './helpers/error-format';
 import { createTestApp, TestApp, truncateAll } from './helpers/test-app';
 import { buildWorld, World } from './helpers/world';
+import { waitFor } from './helpers/invariants';
+import request from 'supertest';
 
 describe('Inventory (e2e)', () => {
   let t: TestApp;
@@ -168,16 +170,32 @@ describe('Inventory (e2e)', () => {
     await adjust(member, w.stations.A, { commodityId: w.commodities.ORE, delta: 1, reason: 'x' }).expect(201);
     const changed = await member.get(`/api/inventory/${w.stations.A}`).set('If-None-Match', etag).expect(200);
     expect(changed.headers.etag).not.toBe(etag);
-    // Reserved moving alone changes it too.
-    await t.dataSource.query(
-      'UPDATE stock_levels SET reserved = reserved + 1, version = version + 1 WHERE station_id = $1 AND commodity_id = $2',
-      [w.stations.A, w.commodities.ORE],
+    // Reserved moving alone changes it too: a shipment reserves stock, and the event of that
+    // change (made elsewhere, as a worker would) reaches this instance through the event log.
+    const slowClock = await createTestApp({ SIM_TIME_SCALE: '1' });
+    try {
+      const ship = await request(slowClock.url)
+        .post('/api/cargo')
+        .set('Authorization', `Bearer ${admin.accessToken}`)
+        .send({
+          originStationId: w.stations.A,
+          destinationStationId: w.stations.B,
+          items: [{ commodityId: w.commodities.ORE, quantity: 1 }],
+        })
+        .expect(201);
+      expect(ship.body.status).toBe('scheduled');
+    } finally {
+      await slowClock.close();
+    }
+    const again = await waitFor(
+      () => member.get(`/api/inventory/${w.stations.A}`).set('If-None-Match', changed.headers.etag),
+      (res) => res.status === 200,
+      { timeoutMs: 10_000 },
     );
-    const again = await member
-      .get(`/api/inventory/${w.stations.A}`)
-      .set('If-None-Match', changed.headers.etag)
-      .expect(200);
     expect(again.headers.etag).not.toBe(changed.headers.etag);
+    expect(
+      JSON.parse(again.text).items.find((i: { commodityId: string }) => i.commodityId === w.commodities.ORE).reserved,
+    ).toBeGreaterThan(0);
   });
 
   it('pages the ledger newest first and filters by commodity', async () => {

@@ -15,7 +15,7 @@ import { RolesGuard } from './guards/roles.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordService } from './password.service';
 import { StationAccessGuard, StationAccessPolicy } from './station-access';
-import { JWT_ALGORITHM, TokensService } from './tokens.service';
+import { JWT_ALGORITHM, jwtKey, TokensService } from './tokens.service';
 
 @Module({
   imports: [
@@ -25,7 +25,7 @@ import { JWT_ALGORITHM, TokensService } from './tokens.service';
     JwtModule.registerAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => ({
-        secret: config.get('JWT_SECRET', { infer: true }),
+        secret: jwtKey(config.get('JWT_SECRET', { infer: true })),
         signOptions: {
           algorithm: JWT_ALGORITHM,
           expiresIn: config.get('JWT_ACCESS_TTL', { infer: true }),

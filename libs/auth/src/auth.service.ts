@@ -83,6 +83,7 @@ export class AuthService {
         [stationId, userId],
       );
       if (!inserted) throw new ConflictError('AUTH.ALREADY_MEMBER', 'The user is already a member of this station');
+      this.stationAccess.forget(userId);
       return { stationId, userId, email: user.email, role: user.role, createdAt: inserted.created_at };
     });
   }
@@ -92,6 +93,7 @@ export class AuthService {
       'DELETE FROM station_members WHERE station_id = $1 AND user_id = $2',
       [stationId, userId],
     );
+    this.stationAccess.forget(userId);
     if (affected === 0) throw new NotFoundError('AUTH.NOT_A_MEMBER', 'The user is not a member of this station');
   }
 

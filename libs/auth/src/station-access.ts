@@ -30,20 +30,40 @@ export const StationAccess = (...sources: StationIdSource[]) =>
     ApiForbiddenResponse({ description: 'Not a member of the station (and not an admin)', type: ErrorResponseDto }),
   );
 
+/** How long a user's memberships are trusted before they are read again. */
+export const MEMBERSHIP_TTL_MS = 5_000;
+const MAX_CACHED_USERS = 50_000;
+
 @Injectable()
 export class StationAccessPolicy {
+  /**
+   * Memberships per user, read once per MEMBERSHIP_TTL_MS instead of once per request (every
+   * station-scoped request asks). A change made through this instance applies at once; one
+   * made through another instance applies within the TTL.
+   */
+  private readonly memberships = new Map<string, { stations: Set<string>; expires: number }>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Whether the user may act for at least one of these stations. */
   async canActForAny(user: AuthUser, stationIds: readonly string[]): Promise<boolean> {
     if (user.role === 'admin') return true;
-    const ids = stationIds.filter((id) => UUID.test(id));
-    if (ids.length === 0) return false;
-    const rows = await this.dataSource.query<unknown[]>(
-      'SELECT 1 FROM station_members WHERE user_id = $1 AND station_id = ANY($2::uuid[]) LIMIT 1',
-      [user.id, ids],
-    );
-    return rows.length > 0;
+    const mine = await this.membershipsOf(user.id);
+    return stationIds.some((id) => mine.has(id.toLowerCase()));
+  }
+
+  /** Drops what is known of a user's memberships (after granting or revoking one). */
+  forget(userId: string): void {
+    this.memberships.delete(userId);
+  }
+
+  private async membershipsOf(userId: string): Promise<Set<string>> {
+    const cached = this.memberships.get(userId);
+    if (cached && cached.expires > Date.now()) return cached.stations;
+    const stations = new Set(await this.stationIdsOf(userId));
+    if (this.memberships.size >= MAX_CACHED_USERS) this.memberships.clear();
+    this.memberships.set(userId, { stations, expires: Date.now() + MEMBERSHIP_TTL_MS });
+    return stations;
   }
 
   async assertCanActForAny(user: AuthUser, stationIds: readonly string[]): Promise<void> {
@@ -56,7 +76,7 @@ export class StationAccessPolicy {
    */
   async scope(user: AuthUser, requested: string | undefined): Promise<string[] | null> {
     if (requested !== undefined) return [requested];
-    return user.role === 'admin' ? null : this.stationIdsOf(user.id);
+    return user.role === 'admin' ? null : [...(await this.membershipsOf(user.id))];
   }
 
   /** The stations a user is a member of. */

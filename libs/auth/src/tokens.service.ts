@@ -2,13 +2,21 @@ import { DomainError, Environment } from '@itn/core';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, KeyObject, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuthUser } from './auth-user';
 import { REFRESH_TOKEN_PATTERN, TokenPairDto } from './dto/auth.dto';
 import { ROLES, type Role } from './entities/user.entity';
 
 export const JWT_ALGORITHM = 'HS256';
+
+/**
+ * The HMAC key as a KeyObject: given a string, jsonwebtoken first tries (and fails) to parse
+ * it as a public key on every verify, which costs more than the verification itself.
+ */
+export function jwtKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
 
 export interface AccessTokenClaims {
   sub: string;

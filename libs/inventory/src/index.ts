@@ -1,4 +1,5 @@
 export * from './dto/inventory.dto';
+export * from './inventory-cache';
 export * from './inventory.module';
 export * from './inventory.repository';
 export * from './inventory.service';

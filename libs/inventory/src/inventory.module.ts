@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { InventoryCache } from './inventory-cache';
 import { InventoryController } from './inventory.controller';
 import { InventoryRepository } from './inventory.repository';
 import { InventoryService } from './inventory.service';
 
 @Module({
   controllers: [InventoryController],
-  providers: [InventoryService, InventoryRepository],
-  exports: [InventoryService, InventoryRepository],
+  providers: [InventoryService, InventoryRepository, InventoryCache],
+  exports: [InventoryService, InventoryRepository, InventoryCache],
 })
 export class InventoryModule {}

@@ -11,6 +11,7 @@ import {
   LedgerQueryDto,
   StockItemDto,
 } from './dto/inventory.dto';
+import { CachedInventory, InventoryCache } from './inventory-cache';
 import { InventoryRepository, LedgerRow, LevelRow } from './inventory.repository';
 import { volumeOf } from './volume';
 
@@ -36,11 +37,7 @@ export class StationCapacityError extends ConflictError {
   }
 }
 
-export interface InventorySnapshot {
-  body: InventoryDto;
-  /** Strong validator: changes whenever any level of the station changes. */
-  etag: string;
-}
+export type InventorySnapshot = CachedInventory;
 
 export function toLedgerEntryDto(r: LedgerRow): LedgerEntryDto {
   return {
@@ -70,9 +67,20 @@ export class InventoryService {
     private readonly dataSource: DataSource,
     private readonly repository: InventoryRepository,
     private readonly events: EventLogWriter,
+    private readonly cache: InventoryCache,
   ) {}
 
+  /** The station's inventory, serialized, with a strong ETag that changes whenever any level changes. */
   async getInventory(stationId: string): Promise<InventorySnapshot> {
+    const cached = this.cache.get(stationId);
+    if (cached) return cached;
+    const generation = this.cache.generationOf(stationId);
+    const snapshot = await this.readInventory(stationId);
+    this.cache.set(stationId, generation, snapshot);
+    return snapshot;
+  }
+
+  private async readInventory(stationId: string): Promise<InventorySnapshot> {
     const rows = await this.repository.findStationInventory(stationId);
     if (rows.length === 0) throw new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${stationId} does not exist`);
     const items: StockItemDto[] = [];
@@ -90,15 +98,16 @@ export class InventoryService {
       if (!updatedAt || r.updated_at! > updatedAt) updatedAt = r.updated_at;
     }
     // Versions only grow and levels are never deleted, so (count, sum of versions) changes on every change.
+    const body: InventoryDto = { stationId, items, updatedAt: updatedAt?.toISOString() ?? null };
     return {
-      body: { stationId, items, updatedAt: updatedAt?.toISOString() ?? null },
+      json: JSON.stringify(body),
       etag: `"${items.length.toString(36)}-${versionSum.toString(36)}"`,
     };
   }
 
   async adjust(user: AuthUser, stationId: string, dto: AdjustmentDto): Promise<AdjustmentResultDto> {
     try {
-      return await this.dataSource.transaction(async (tx) => {
+      const result = await this.dataSource.transaction(async (tx) => {
         const [commodity] = await tx.query<{ sku: string; name: string; unit_volume: string }[]>(
           'SELECT sku, name, unit_volume FROM commodities WHERE id = $1',
           [dto.commodityId],
@@ -132,6 +141,9 @@ export class InventoryService {
           ledgerEntry: toLedgerEntryDto(entry),
         };
       });
+      // Read-your-writes on this instance; other instances learn of it from the event log.
+      this.cache.invalidate(stationId);
+      return result;
     } catch (e) {
       if (pgError(e)?.code === PgErrorCode.ForeignKeyViolation) throw await this.refusal(stationId, dto);
       throw e;

@@ -1,5 +1,5 @@
 import { AuthModule } from '@itn/auth';
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { EventFollower } from '../event-follower.service';
 import { EventLogReader } from '../event-log.reader';
 import { LogCatchUp } from './log-catch-up';
@@ -8,7 +8,11 @@ import { RealtimeMetrics } from './realtime.metrics';
 import { SseStreams } from './sse-streams';
 import { UpdatesController } from './updates.controller';
 
-/** Live delivery for this API instance: the log follower, Socket.IO, SSE and polling. */
+/**
+ * Live delivery for this API instance: the log follower, Socket.IO, SSE and polling.
+ * Global, so what follows the log (the inventory cache) can find the follower.
+ */
+@Global()
 @Module({
   imports: [AuthModule],
   controllers: [UpdatesController],
