@@ -1,5 +1,5 @@
 import { InsufficientStockError } from '@itn/inventory';
-import { pgError } from '@itn/core';
+import { pgError, preparedQuery } from '@itn/core';
 import type { ShipmentStatus } from '@itn/events';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
@@ -57,9 +57,17 @@ const items = (lines: LineQuantity[]) =>
 @Injectable()
 export class ShipmentsRepository {
   async routeInfo(tx: EntityManager, stationIds: string[], commodityIds: string[]): Promise<RouteInfo> {
-    const rows = await tx.query<
-      { kind: 'station' | 'commodity'; id: string; x: number; y: number; z: number; sku: string; unit_volume: string }[]
-    >(
+    const rows = await preparedQuery<{
+      kind: 'station' | 'commodity';
+      id: string;
+      x: number;
+      y: number;
+      z: number;
+      sku: string;
+      unit_volume: string;
+    }>(
+      tx,
+      'shipments_route_info',
       `SELECT 'station' AS kind, id, position_x AS x, position_y AS y, position_z AS z, NULL AS sku, NULL AS unit_volume
          FROM stations WHERE id = ANY($1::uuid[])
        UNION ALL
@@ -78,7 +86,9 @@ export class ShipmentsRepository {
   /** Reserves every line at the station, all or nothing (see reserve_stock in the migrations). */
   async reserve(tx: EntityManager, stationId: string, lines: LineQuantity[], skuOf: (id: string) => string) {
     try {
-      return await tx.query<{ commodity_id: string; on_hand: string; reserved: string; incoming: string }[]>(
+      return await preparedQuery<{ commodity_id: string; on_hand: string; reserved: string; incoming: string }>(
+        tx,
+        'reserve_stock',
         'SELECT * FROM reserve_stock($1, $2::jsonb)',
         [stationId, items(lines)],
       );
@@ -103,7 +113,9 @@ export class ShipmentsRepository {
    * whoever holds those rows, a lock taken out of the global order.
    */
   async ensureLevels(tx: EntityManager, stationId: string, commodityIds: string[]): Promise<void> {
-    await tx.query(
+    await preparedQuery(
+      tx,
+      'stock_levels_ensure',
       `INSERT INTO stock_levels (station_id, commodity_id)
        SELECT $1, c FROM unnest($2::uuid[]) AS c
         WHERE NOT EXISTS (SELECT 1 FROM stock_levels l WHERE l.station_id = $1 AND l.commodity_id = c)
@@ -127,7 +139,9 @@ export class ShipmentsRepository {
       lines: LineQuantity[];
     },
   ): Promise<ShipmentRow> {
-    const [row] = await tx.query<ShipmentRow[]>(
+    const [row] = await preparedQuery<ShipmentRow>(
+      tx,
+      'shipments_insert',
       `WITH s AS (
          INSERT INTO shipments (origin_station_id, destination_station_id, trade_id, volume, distance_au, travel_ms,
                                 created_by, dispatch_at, eta, timeline)

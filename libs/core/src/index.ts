@@ -27,3 +27,4 @@ export * from './database/notified-loop';
 export * from './logging/logger';
 export * from './metrics/metrics';
 export * from './http/shutdown';
+export * from './database/prepared';

@@ -1,3 +1,4 @@
+import { preparedQuery } from '@itn/core';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { EventType, NewEvent } from './event-types';
@@ -10,7 +11,9 @@ import type { EventType, NewEvent } from './event-types';
 export class EventLogWriter {
   async append(tx: EntityManager, events: NewEvent<EventType>[]): Promise<void> {
     if (events.length === 0) return;
-    await tx.query(
+    await preparedQuery(
+      tx,
+      'events_append',
       `INSERT INTO events (type, station_ids, payload)
        SELECT e.type, ARRAY(SELECT jsonb_array_elements_text(e.station_ids))::uuid[], e.payload
          FROM jsonb_to_recordset($1::jsonb) AS e(type text, station_ids jsonb, payload jsonb)`,

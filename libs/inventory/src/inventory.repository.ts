@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { preparedQuery } from '@itn/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { MilliM3, milliToNumeric } from './volume';
 
@@ -142,7 +143,9 @@ export class InventoryRepository {
     volumeDelta: MilliM3,
     { enforceCapacity = true } = {},
   ): Promise<boolean> {
-    const [rows] = await tx.query<[unknown[], number]>(
+    const rows = await preparedQuery(
+      tx,
+      'stations_commit_volume',
       `UPDATE stations SET committed_volume = committed_volume + $2::numeric
         WHERE id = $1 AND (NOT $3 OR $2::numeric <= 0 OR committed_volume + $2::numeric <= storage_capacity)
         RETURNING id`,

@@ -1,4 +1,5 @@
 import type { TradeStatus } from '@itn/events';
+import { preparedQuery } from '@itn/core';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 
@@ -35,7 +36,9 @@ export class TradesRepository {
       lines: { commodityId: string; quantity: number; unitPrice: number }[];
     },
   ): Promise<{ created_at: Date; updated_at: Date }> {
-    const [row] = await tx.query<{ created_at: Date; updated_at: Date }[]>(
+    const [row] = await preparedQuery<{ created_at: Date; updated_at: Date }>(
+      tx,
+      'trades_insert',
       `WITH t AS (
          INSERT INTO trades (id, seller_station_id, buyer_station_id, total_price, shipment_id, created_by)
          VALUES ($1, $2, $3, $4, $5, $6)
