@@ -64,6 +64,7 @@ export class EventLogReader {
       `SELECT id::text, tx_id::text, type, station_ids, payload, created_at
          FROM events
         WHERE (tx_id, id) > ($1::xid8, $2::bigint)
+          AND tx_id >= $1::xid8 -- the planner cannot estimate the row comparison; this bound it can
           AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
           AND ($3::xid8 IS NULL OR (tx_id, id) <= ($3::xid8, $4::bigint))
           AND ($5::uuid[] IS NULL OR station_ids && $5::uuid[])

@@ -75,6 +75,7 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
            JOIN shipments s ON s.id = (e.payload->>'shipmentId')::uuid
           WHERE e.type = 'shipment.status_changed'
             AND (e.tx_id, e.id) > ($1::xid8, $2::bigint)
+            AND e.tx_id >= $1::xid8 -- the planner cannot estimate the row comparison; this bound it can
             AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY e.tx_id, e.id
           LIMIT $3`,
