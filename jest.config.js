@@ -52,4 +52,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   testTimeout: 60_000,
   maxWorkers: 1,
+  // The suite starts and kills API, worker and Redis processes and opens raw HTTP and socket
+  // connections; a handle that outlives its test must not keep CI waiting after the results.
+  forceExit: true,
 };
