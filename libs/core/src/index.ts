@@ -17,7 +17,6 @@ export * from './redis/redis.module';
 export * from './database/ensure-database';
 export * from './http/rate-limit';
 export * from './http/public';
-export * from './config/log-levels';
 export * from './database/uuid';
 export * from './idempotency/idempotency.module';
 export * from './idempotency/idempotency.service';
