@@ -58,6 +58,7 @@ async function main() {
       subscribers: config.subscribers,
       tokens: config.tokens,
       shipments: config.shipments,
+      phases: config.phases,
       databasePoolSize: config.poolSize ?? 'service default',
       database: databaseName,
       redis: config.redisUrl,
@@ -80,6 +81,7 @@ async function main() {
 
   /** @param {string} name @param {() => Promise<any>} fn */
   const phase = async (name, fn) => {
+    if (!config.phases.includes(name)) return;
     log(`${name}...`);
     const t0 = Date.now();
     try {

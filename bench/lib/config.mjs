@@ -16,6 +16,9 @@ function num(name, fallback) {
   return n;
 }
 
+/** Every phase, in the order a run takes them. */
+export const ALL_PHASES = ['trades', 'pgbench', 'inventory', 'realtime', 'shipments'];
+
 const databaseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/itn_bench';
 const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/11';
 
@@ -32,7 +35,24 @@ export const config = {
   /** The service's pool; its own default unless set. */
   poolSize: process.env.BENCH_DATABASE_POOL_SIZE ? num('BENCH_DATABASE_POOL_SIZE', 20) : undefined,
   pgbenchPath: process.env.BENCH_PGBENCH || '/usr/bin/pgbench',
+  /** The phases to run, in their fixed order; all unless set (a partial run is for profiling). */
+  phases: phaseList(process.env.BENCH_PHASES),
+  /** Node flags of the service and worker processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+  serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
 };
+
+/** @param {string | undefined} raw */
+function phaseList(raw) {
+  const all = ALL_PHASES;
+  if (raw === undefined || raw.trim() === '') return all;
+  const chosen = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = chosen.filter((name) => !all.includes(name));
+  if (unknown.length) throw new Error(`BENCH_PHASES: unknown phase(s) ${unknown.join(', ')}; known: ${all.join(', ')}`);
+  return all.filter((name) => chosen.includes(name));
+}
 
 /** The dataset. The pgbench scripts derive ids and memberships from the same numbers. */
 export const dataset = {

@@ -162,14 +162,16 @@ export function serviceEnv(port, overrides = {}) {
 export async function startService(name, overrides = {}) {
   const port = await freePort();
   const env = serviceEnv(port, overrides);
-  const t = spawnTracked(name, process.execPath, [API_ENTRY], { env });
+  const t = spawnTracked(name, process.execPath, [...config.serviceNodeArgs, API_ENTRY], { env });
   await waitReady(t, `http://127.0.0.1:${port}`);
   return { ...t, port, baseUrl: `http://127.0.0.1:${port}`, env };
 }
 
 /** @param {Record<string,string>} env */
 export function startWorker(name, env) {
-  return spawnTracked(name, process.execPath, [WORKER_ENTRY], { env: { ...env, PORT: '0' } });
+  return spawnTracked(name, process.execPath, [...config.serviceNodeArgs, WORKER_ENTRY], {
+    env: { ...env, PORT: '0' },
+  });
 }
 
 /** @param {Tracked} t @param {string} baseUrl @param {number} [timeoutMs] */

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RESULTS_DIR } from './config.mjs';
+import { ALL_PHASES, RESULTS_DIR } from './config.mjs';
 
 export function machineInfo() {
   let cpuModel = os.cpus()[0]?.model;
@@ -234,15 +234,10 @@ export function writeResults(r) {
   const stamp = r.startedAt.replace(/[:.]/g, '-');
   const json = JSON.stringify(r, null, 2) + '\n';
   const md = markdown(r);
-  const files = [
-    path.join(RESULTS_DIR, `bench-${stamp}.json`),
-    path.join(RESULTS_DIR, `bench-${stamp}.md`),
-    path.join(RESULTS_DIR, 'latest.json'),
-    path.join(RESULTS_DIR, 'latest.md'),
-  ];
-  writeFileSync(files[0], json);
-  writeFileSync(files[1], md);
-  writeFileSync(files[2], json);
-  writeFileSync(files[3], md);
+  // A run of some phases only (BENCH_PHASES) is kept under its own name, never as the latest.
+  const prefix = r.config.phases.length === ALL_PHASES.length ? 'bench' : 'partial';
+  const files = [path.join(RESULTS_DIR, `${prefix}-${stamp}.json`), path.join(RESULTS_DIR, `${prefix}-${stamp}.md`)];
+  if (prefix === 'bench') files.push(path.join(RESULTS_DIR, 'latest.json'), path.join(RESULTS_DIR, 'latest.md'));
+  for (const file of files) writeFileSync(file, file.endsWith('.json') ? json : md);
   return { files, md };
 }
