@@ -232,6 +232,85 @@ describe('Trades (e2e)', () => {
     await expectBooksBalanced(t.dataSource);
   });
 
+  it('writes its events in one transaction, as the API describes the trade, its shipment and the stock', async () => {
+    const slow = await createTestApp({ SIM_TIME_SCALE: '1' });
+    try {
+      const sellerSlow = await createActor(slow, 'trader', [w.stations.S]);
+      const [ore, ice] = [w.commodities.ORE, w.commodities.ICE];
+      const before = { [ore]: await levelOf(slow, w.stations.S, ore), [ice]: await levelOf(slow, w.stations.S, ice) };
+      const res = await sellerSlow
+        .post('/api/trades')
+        .send({
+          sellerStationId: w.stations.S,
+          buyerStationId: w.stations.X,
+          items: [
+            { commodityId: ice, quantity: 4, unitPrice: 7 },
+            { commodityId: ore, quantity: 5, unitPrice: 11 },
+          ],
+        })
+        .expect(201);
+      const shipment = (await sellerSlow.get(`/api/cargo/${res.body.shipmentId}`).expect(200)).body;
+      const events: { type: string; station_ids: string[]; payload: Record<string, unknown> }[] =
+        await slow.dataSource.query(
+          `SELECT type, station_ids, payload FROM events
+            WHERE tx_id = (SELECT tx_id FROM events WHERE type = 'trade.created' AND payload->>'transactionId' = $1)
+            ORDER BY id`,
+          [res.body.transactionId],
+        );
+      const parties = [w.stations.S, w.stations.X];
+      const reservation = (commodityId: string, quantity: number) => {
+        const b = before[commodityId];
+        return {
+          type: 'inventory.changed',
+          station_ids: [w.stations.S],
+          payload: {
+            stationId: w.stations.S,
+            commodityId,
+            onHand: b.onHand,
+            reserved: b.reserved + quantity,
+            available: b.onHand - b.reserved - quantity,
+            incoming: b.incoming,
+            delta: 0,
+            reason: 'reservation',
+          },
+        };
+      };
+      expect(events).toEqual([
+        {
+          type: 'shipment.status_changed',
+          station_ids: parties,
+          payload: {
+            shipmentId: shipment.shipmentId,
+            tradeId: res.body.transactionId,
+            status: 'scheduled',
+            previousStatus: null,
+            originStationId: w.stations.S,
+            destinationStationId: w.stations.X,
+            dispatchAt: shipment.dispatchAt,
+            eta: shipment.eta,
+            departedAt: null,
+            deliveredAt: null,
+            at: shipment.timeline[0].at,
+          },
+        },
+        // One per line, in commodity order.
+        ...[
+          [ice, 4],
+          [ore, 5],
+        ]
+          .sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1))
+          .map(([c, q]) => reservation(c as string, q as number)),
+        { type: 'trade.created', station_ids: parties, payload: res.body },
+      ]);
+      expect(shipment.createdAt).toBe(res.body.createdAt);
+      expect(shipment.timeline[0].at).toBe(res.body.createdAt);
+      await sellerSlow.post(`/api/trades/${res.body.transactionId}/cancel`).expect(200);
+    } finally {
+      await slow.close();
+    }
+    await expectBooksBalanced(t.dataSource);
+  });
+
   describe('bad input and access', () => {
     const good = () => [{ commodityId: w.commodities.ORE, quantity: 1, unitPrice: 1 }];
 

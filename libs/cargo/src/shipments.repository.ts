@@ -1,4 +1,3 @@
-import { InsufficientStockError } from '@itn/inventory';
 import { pgError, preparedQuery } from '@itn/core';
 import type { ShipmentStatus } from '@itn/events';
 import { Injectable } from '@nestjs/common';
@@ -38,10 +37,40 @@ export interface LevelAfter {
   quantity: string;
 }
 
-export interface RouteInfo {
-  stations: Map<string, { x: number; y: number; z: number }>;
-  commodities: Map<string, { sku: string; unitVolume: string }>;
+export interface NewShipment {
+  originStationId: string;
+  destinationStationId: string;
+  lines: LineQuantity[];
+  createdBy: string | null;
+  /** The largest volume one shipment may carry, in m³ (numeric text). */
+  maxVolume: string;
+  speedKmS: number;
+  simTimeScale: number;
+  loadingMs: number;
+  /** The trade the shipment carries, created with it. */
+  trade?: { id: string; totalPrice: number; lines: { commodityId: string; quantity: number; unitPrice: number }[] };
 }
+
+export type ShipmentRefusalKind =
+  'station_not_found' | 'commodity_not_found' | 'volume_exceeded' | 'insufficient_stock' | 'station_capacity';
+
+/** Why create_shipment() refused, with the DETAIL it gave (an id, or the volume in m³). */
+export class ShipmentRefusal extends Error {
+  constructor(
+    readonly kind: ShipmentRefusalKind,
+    readonly detail: string,
+  ) {
+    super(`shipment refused: ${kind} (${detail})`);
+  }
+}
+
+const REFUSALS: Record<string, ShipmentRefusalKind> = {
+  ITN_STATION_NOT_FOUND: 'station_not_found',
+  ITN_COMMODITY_NOT_FOUND: 'commodity_not_found',
+  ITN_VOLUME_EXCEEDED: 'volume_exceeded',
+  ITN_INSUFFICIENT_STOCK: 'insufficient_stock',
+  ITN_STATION_CAPACITY: 'station_capacity',
+};
 
 const SHIPMENT_COLUMNS = `s.id, s.origin_station_id, s.destination_station_id, s.trade_id, s.status, s.volume,
   s.distance_au, s.travel_ms, s.created_by, s.dispatch_at, s.departed_at, s.eta, s.delivered_at, s.failure_reason,
@@ -56,119 +85,42 @@ const items = (lines: LineQuantity[]) =>
 /** The SQL of shipments and of the stock they move. Callers hold the transaction. */
 @Injectable()
 export class ShipmentsRepository {
-  async routeInfo(tx: EntityManager, stationIds: string[], commodityIds: string[]): Promise<RouteInfo> {
-    const rows = await preparedQuery<{
-      kind: 'station' | 'commodity';
-      id: string;
-      x: number;
-      y: number;
-      z: number;
-      sku: string;
-      unit_volume: string;
-    }>(
-      tx,
-      'shipments_route_info',
-      `SELECT 'station' AS kind, id, position_x AS x, position_y AS y, position_z AS z, NULL AS sku, NULL AS unit_volume
-         FROM stations WHERE id = ANY($1::uuid[])
-       UNION ALL
-       SELECT 'commodity', id, NULL, NULL, NULL, sku, unit_volume::text
-         FROM commodities WHERE id = ANY($2::uuid[])`,
-      [stationIds, commodityIds],
-    );
-    const info: RouteInfo = { stations: new Map(), commodities: new Map() };
-    for (const r of rows) {
-      if (r.kind === 'station') info.stations.set(r.id, { x: r.x, y: r.y, z: r.z });
-      else info.commodities.set(r.id, { sku: r.sku, unitVolume: r.unit_volume });
-    }
-    return info;
-  }
-
-  /** Reserves every line at the station, all or nothing (see reserve_stock in the migrations). */
-  async reserve(tx: EntityManager, stationId: string, lines: LineQuantity[], skuOf: (id: string) => string) {
+  /**
+   * Creates the shipment, and its trade if any, with every check, lock and event, in one
+   * statement (create_shipment() in the migrations). A refusal is raised as a ShipmentRefusal.
+   */
+  async create(tx: EntityManager, s: NewShipment): Promise<ShipmentRow> {
+    const params = {
+      origin: s.originStationId,
+      destination: s.destinationStationId,
+      items: s.lines.map((l) => ({ commodity_id: l.commodityId, quantity: l.quantity })),
+      created_by: s.createdBy,
+      max_volume: s.maxVolume,
+      speed_km_s: s.speedKmS,
+      time_scale: s.simTimeScale,
+      loading_ms: s.loadingMs,
+      trade: s.trade ? { id: s.trade.id, total_price: s.trade.totalPrice, lines: s.trade.lines } : null,
+    };
     try {
-      return await preparedQuery<{ commodity_id: string; on_hand: string; reserved: string; incoming: string }>(
+      const [row] = await preparedQuery<ShipmentRow>(
         tx,
-        'reserve_stock',
-        'SELECT * FROM reserve_stock($1, $2::jsonb)',
-        [stationId, items(lines)],
+        'create_shipment',
+        'SELECT * FROM create_shipment($1::jsonb)',
+        [JSON.stringify(params)],
       );
+      return { ...row, items: [...s.lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)) };
     } catch (e) {
       const info = pgError(e);
-      if (info?.code === 'P0001' && info.hint === 'ITN_INSUFFICIENT_STOCK' && info.detail) {
-        const line = lines.find((l) => l.commodityId === info.detail);
-        throw new InsufficientStockError({
-          stationId,
-          commodityId: info.detail,
-          sku: skuOf(info.detail),
-          requested: line?.quantity,
-        });
-      }
+      const refusal = info?.code === 'P0001' && info.detail ? REFUSALS[info.hint ?? ''] : undefined;
+      if (refusal) throw new ShipmentRefusal(refusal, info!.detail!);
       throw e;
     }
   }
 
-  /**
-   * Creates the levels a shipment will deliver into, so later steps only update rows.
-   * Existing levels are filtered out by a plain read first: ON CONFLICT alone would wait for
-   * whoever holds those rows, a lock taken out of the global order.
-   */
-  async ensureLevels(tx: EntityManager, stationId: string, commodityIds: string[]): Promise<void> {
-    await preparedQuery(
-      tx,
-      'stock_levels_ensure',
-      `INSERT INTO stock_levels (station_id, commodity_id)
-       SELECT $1, c FROM unnest($2::uuid[]) AS c
-        WHERE NOT EXISTS (SELECT 1 FROM stock_levels l WHERE l.station_id = $1 AND l.commodity_id = c)
-        ORDER BY c
-       ON CONFLICT DO NOTHING`,
-      [stationId, commodityIds],
-    );
-  }
-
-  async insert(
-    tx: EntityManager,
-    s: {
-      originStationId: string;
-      destinationStationId: string;
-      tradeId: string | null;
-      volume: string;
-      distanceAu: number;
-      travelMs: number;
-      loadingMs: number;
-      createdBy: string | null;
-      lines: LineQuantity[];
-    },
-  ): Promise<ShipmentRow> {
-    const [row] = await preparedQuery<ShipmentRow>(
-      tx,
-      'shipments_insert',
-      `WITH s AS (
-         INSERT INTO shipments (origin_station_id, destination_station_id, trade_id, volume, distance_au, travel_ms,
-                                created_by, dispatch_at, eta, timeline)
-         VALUES ($1, $2, $3, $4::numeric, $5, $6::bigint, $7,
-                 now() + make_interval(secs => $8::double precision / 1000),
-                 now() + make_interval(secs => ($8::double precision + $6::bigint) / 1000),
-                 jsonb_build_array(jsonb_build_object('status', 'scheduled', 'at', now())))
-         RETURNING *
-       ), i AS (
-         INSERT INTO shipment_items (shipment_id, commodity_id, quantity)
-         SELECT s.id, r.commodity_id, r.quantity
-           FROM s, jsonb_to_recordset($9::jsonb) AS r(commodity_id uuid, quantity bigint)
-       )
-       SELECT * FROM s`,
-      [
-        s.originStationId,
-        s.destinationStationId,
-        s.tradeId,
-        s.volume,
-        s.distanceAu,
-        s.travelMs,
-        s.createdBy,
-        s.loadingMs,
-        items(s.lines),
-      ],
-    );
-    return { ...row, items: [...s.lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)) };
+  /** The SKU of a commodity, for an error message. */
+  async skuOf(manager: EntityManager, commodityId: string): Promise<string | undefined> {
+    const [row] = await manager.query<{ sku: string }[]>('SELECT sku FROM commodities WHERE id = $1', [commodityId]);
+    return row?.sku;
   }
 
   async findById(manager: EntityManager, id: string): Promise<ShipmentRow | undefined> {

@@ -13,20 +13,27 @@ import {
 } from '@itn/core';
 import { event, EventLogWriter, NewEvent, ShipmentStatus } from '@itn/events';
 import {
+  InsufficientStockError,
   InventoryRepository,
   milliToNumber,
   milliToNumeric,
   NewLedgerEntry,
   numericToMilli,
   StationCapacityError,
-  unitVolumeToMilli,
 } from '@itn/inventory';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreateShipmentDto, ListShipmentsQueryDto, ShipmentDto } from './dto/shipment.dto';
-import { LevelAfter, LineQuantity, ShipmentRow, ShipmentsRepository } from './shipments.repository';
-import { distanceAu, simulatedToRealMs, travelMs } from './travel';
+import {
+  LevelAfter,
+  LineQuantity,
+  NewShipment,
+  ShipmentRefusal,
+  ShipmentRow,
+  ShipmentsRepository,
+} from './shipments.repository';
+import { simulatedToRealMs } from './travel';
 
 /** Told of every shipment transition inside its transaction (trades follow their shipment). */
 export interface ShipmentLifecycleHook {
@@ -37,8 +44,9 @@ export interface ShipmentRequest {
   originStationId: string;
   destinationStationId: string;
   lines: LineQuantity[];
-  tradeId?: string | null;
   createdBy?: string | null;
+  /** The trade the shipment carries, created with it (and its trade.created event). */
+  trade?: NewShipment['trade'];
 }
 
 export function toShipmentDto(r: ShipmentRow): ShipmentDto {
@@ -118,6 +126,7 @@ export class ShipmentsService {
         scope: 'POST /api/cargo',
         body: dto,
         successStatus: 201,
+        singleStatement: true,
       },
       async (tx) =>
         toShipmentDto(
@@ -132,66 +141,59 @@ export class ShipmentsService {
   }
 
   /**
-   * Creates a shipment inside the caller's transaction: reserves the origin's stock for every
-   * line (all or nothing), claims room at the destination, and writes the events, with any
-   * `moreEvents` of the caller in the same statement.
+   * Creates a shipment, and the trade it carries if any, in one statement of `tx`: reserves the
+   * origin's stock for every line (all or nothing), claims room at the destination, and writes
+   * the events. `tx` may be the data source's manager: the statement is atomic on its own.
    */
-  async createWithin(
-    tx: EntityManager,
-    req: ShipmentRequest,
-    moreEvents: (row: ShipmentRow) => NewEvent[] = () => [],
-  ): Promise<ShipmentRow> {
+  async createWithin(tx: EntityManager, req: ShipmentRequest): Promise<ShipmentRow> {
     const { originStationId: origin, destinationStationId: destination, lines } = req;
     if (origin === destination) {
       throw new UnprocessableError('CARGO.SAME_STATION', 'Origin and destination must be different stations');
     }
-    const commodityIds = lines.map((l) => l.commodityId);
-    const info = await this.shipments.routeInfo(tx, [origin, destination], commodityIds);
-    const from = info.stations.get(origin);
-    const to = info.stations.get(destination);
-    if (!from) throw new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${origin} does not exist`);
-    if (!to) throw new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${destination} does not exist`);
-    const missing = commodityIds.find((id) => !info.commodities.has(id));
-    if (missing) throw new NotFoundError('CATALOG.COMMODITY_NOT_FOUND', `Commodity ${missing} does not exist`);
-
-    const volume = lines.reduce(
-      (sum, l) => sum + BigInt(l.quantity) * unitVolumeToMilli(info.commodities.get(l.commodityId)!.unitVolume),
-      0n,
-    );
-    if (volume > this.maxVolumeMilli) {
-      throw new UnprocessableError(
-        'CARGO.VOLUME_EXCEEDED',
-        `The shipment's volume (${milliToNumber(volume)} m³) exceeds the maximum of ${milliToNumber(this.maxVolumeMilli)} m³`,
-        { volume: milliToNumber(volume), maxVolume: milliToNumber(this.maxVolumeMilli) },
-      );
+    try {
+      return await this.shipments.create(tx, {
+        originStationId: origin,
+        destinationStationId: destination,
+        lines,
+        createdBy: req.createdBy ?? null,
+        maxVolume: milliToNumeric(this.maxVolumeMilli),
+        speedKmS: this.shipSpeedKmS,
+        simTimeScale: this.simTimeScale,
+        loadingMs: simulatedToRealMs(this.loadingSeconds, this.simTimeScale),
+        trade: req.trade,
+      });
+    } catch (e) {
+      if (e instanceof ShipmentRefusal) throw await this.refusalError(e, req);
+      throw e;
     }
+  }
 
-    const reserved = await this.shipments.reserve(tx, origin, lines, (id) => info.commodities.get(id)?.sku ?? id);
-    await this.shipments.ensureLevels(tx, destination, commodityIds);
-    if (!(await this.inventory.changeCommittedVolume(tx, destination, volume))) {
-      throw new StationCapacityError(destination);
+  private async refusalError(refusal: ShipmentRefusal, req: ShipmentRequest): Promise<Error> {
+    const { detail } = refusal;
+    switch (refusal.kind) {
+      case 'station_not_found':
+        return new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${detail} does not exist`);
+      case 'commodity_not_found':
+        return new NotFoundError('CATALOG.COMMODITY_NOT_FOUND', `Commodity ${detail} does not exist`);
+      case 'volume_exceeded': {
+        const [volume, maxVolume] = [Number(detail), milliToNumber(this.maxVolumeMilli)];
+        return new UnprocessableError(
+          'CARGO.VOLUME_EXCEEDED',
+          `The shipment's volume (${volume} m³) exceeds the maximum of ${maxVolume} m³`,
+          { volume, maxVolume },
+        );
+      }
+      case 'insufficient_stock':
+        return new InsufficientStockError({
+          stationId: req.originStationId,
+          commodityId: detail,
+          // Read outside the failed transaction: the catalog, not the refused change.
+          sku: (await this.shipments.skuOf(this.dataSource.manager, detail)) ?? detail,
+          requested: req.lines.find((l) => l.commodityId === detail)?.quantity,
+        });
+      case 'station_capacity':
+        return new StationCapacityError(detail);
     }
-    const distance = distanceAu(from, to);
-    const row = await this.shipments.insert(tx, {
-      originStationId: origin,
-      destinationStationId: destination,
-      tradeId: req.tradeId ?? null,
-      volume: milliToNumeric(volume),
-      distanceAu: distance,
-      travelMs: travelMs(distance, this.shipSpeedKmS, this.simTimeScale),
-      loadingMs: simulatedToRealMs(this.loadingSeconds, this.simTimeScale),
-      createdBy: req.createdBy ?? null,
-      lines,
-    });
-    const quantities = new Map(lines.map((l) => [l.commodityId, l.quantity]));
-    await this.events.append(tx, [
-      this.statusEvent(row, null),
-      ...reserved.map((l) =>
-        levelEvent({ ...l, station_id: origin, quantity: String(quantities.get(l.commodity_id)) }, 0, 'reservation'),
-      ),
-      ...moreEvents(row),
-    ]);
-    return row;
   }
 
   /** A shipment the caller may see: a member of its origin or destination, or an admin; else 404. */

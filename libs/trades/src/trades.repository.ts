@@ -1,5 +1,4 @@
 import type { TradeStatus } from '@itn/events';
-import { preparedQuery } from '@itn/core';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 
@@ -23,37 +22,6 @@ const TRADE_COLUMNS = `t.id, t.seller_station_id, t.buyer_station_id, t.status, 
 
 @Injectable()
 export class TradesRepository {
-  /** Inserts the trade and its lines in one statement. */
-  async insert(
-    tx: EntityManager,
-    t: {
-      id: string;
-      sellerStationId: string;
-      buyerStationId: string;
-      totalPrice: number;
-      shipmentId: string;
-      createdBy: string;
-      lines: { commodityId: string; quantity: number; unitPrice: number }[];
-    },
-  ): Promise<{ created_at: Date; updated_at: Date }> {
-    const [row] = await preparedQuery<{ created_at: Date; updated_at: Date }>(
-      tx,
-      'trades_insert',
-      `WITH t AS (
-         INSERT INTO trades (id, seller_station_id, buyer_station_id, total_price, shipment_id, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING id, created_at, updated_at
-       ), l AS (
-         INSERT INTO trade_lines (trade_id, commodity_id, quantity, unit_price)
-         SELECT t.id, r."commodityId", r.quantity, r."unitPrice"
-           FROM t, jsonb_to_recordset($7::jsonb) AS r("commodityId" uuid, quantity bigint, "unitPrice" bigint)
-       )
-       SELECT created_at, updated_at FROM t`,
-      [t.id, t.sellerStationId, t.buyerStationId, t.totalPrice, t.shipmentId, t.createdBy, JSON.stringify(t.lines)],
-    );
-    return row;
-  }
-
   async findById(manager: EntityManager, id: string): Promise<TradeRow | undefined> {
     const [row] = await manager.query<TradeRow[]>(`SELECT ${TRADE_COLUMNS} FROM trades t WHERE t.id = $1`, [id]);
     return row ? normalise(row) : undefined;

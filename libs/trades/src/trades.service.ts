@@ -62,9 +62,9 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
   }
 
   /**
-   * One transaction: the seller's stock is reserved for every line (all or nothing), the
-   * shipment that will carry the goods is created, the trade and its lines are stored, and
-   * the events are written.
+   * One statement (see create_shipment() in the migrations): the seller's stock is reserved for
+   * every line (all or nothing), the shipment that will carry the goods is created, the trade
+   * and its lines are stored, and the events are written.
    */
   async create(
     user: AuthUser,
@@ -82,6 +82,7 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
         scope: 'POST /api/trades',
         body: dto,
         successStatus: 201,
+        singleStatement: true,
       },
       (tx) => this.createWithin(tx, user, dto),
     );
@@ -93,42 +94,25 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
     const id = uuidv7();
     const lines = dto.items.map((i) => ({ commodityId: i.commodityId, quantity: i.quantity, unitPrice: i.unitPrice }));
     const totalPrice = lines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0);
-    let trade: TradeDto | undefined;
-    const shipment = await this.shipments.createWithin(
-      tx,
-      {
-        originStationId: dto.sellerStationId,
-        destinationStationId: dto.buyerStationId,
-        lines: lines.map((l) => ({ commodityId: l.commodityId, quantity: l.quantity })),
-        tradeId: id,
-        createdBy: user.id,
-      },
-      (row) => {
-        // now() is the transaction's start time, so the trade's timestamps equal the shipment's.
-        trade = toTradeDto({
-          id,
-          seller_station_id: dto.sellerStationId,
-          buyer_station_id: dto.buyerStationId,
-          status: 'pending',
-          total_price: String(totalPrice),
-          shipment_id: row.id,
-          created_at: row.created_at,
-          updated_at: row.created_at,
-          items: [...lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)),
-        });
-        return [event('trade.created', [dto.sellerStationId, dto.buyerStationId], { ...trade })];
-      },
-    );
-    await this.trades.insert(tx, {
-      id,
-      sellerStationId: dto.sellerStationId,
-      buyerStationId: dto.buyerStationId,
-      totalPrice,
-      shipmentId: shipment.id,
+    const shipment = await this.shipments.createWithin(tx, {
+      originStationId: dto.sellerStationId,
+      destinationStationId: dto.buyerStationId,
+      lines: lines.map((l) => ({ commodityId: l.commodityId, quantity: l.quantity })),
       createdBy: user.id,
-      lines,
+      trade: { id, totalPrice, lines },
     });
-    return trade!;
+    // The trade is stored in the shipment's statement, so its timestamps are the shipment's.
+    return toTradeDto({
+      id,
+      seller_station_id: dto.sellerStationId,
+      buyer_station_id: dto.buyerStationId,
+      status: 'pending',
+      total_price: String(totalPrice),
+      shipment_id: shipment.id,
+      created_at: shipment.created_at,
+      updated_at: shipment.created_at,
+      items: [...lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)),
+    });
   }
 
   async get(user: AuthUser, id: string): Promise<TradeDto> {

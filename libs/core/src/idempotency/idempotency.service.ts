@@ -24,6 +24,11 @@ export interface IdempotentRequest {
   body: unknown;
   requestId: string;
   successStatus: number;
+  /**
+   * The work is one statement, atomic on its own: without a key it runs outside a transaction
+   * (on the data source's manager), which saves the round trips of BEGIN and COMMIT.
+   */
+  singleStatement?: boolean;
 }
 
 /** JSON with object keys sorted, so equal bodies have equal fingerprints. */
@@ -50,7 +55,7 @@ export class IdempotencyService {
 
   async execute<T>(req: IdempotentRequest, work: (tx: EntityManager) => Promise<T>): Promise<IdempotentResult<T>> {
     if (req.key === undefined) {
-      const body = await this.dataSource.transaction(work);
+      const body = req.singleStatement ? await work(this.dataSource.manager) : await this.dataSource.transaction(work);
       return { status: req.successStatus, body, replayed: false };
     }
     const key = req.key;

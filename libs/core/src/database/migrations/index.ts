@@ -3,6 +3,7 @@ import { CreateAuth1764160100000 } from './1764160100000-CreateAuth';
 import { CreateInventoryAndEvents1764160200000 } from './1764160200000-CreateInventoryAndEvents';
 import { CreateShipments1764160300000 } from './1764160300000-CreateShipments';
 import { CreateTrades1764160400000 } from './1764160400000-CreateTrades';
+import { CreateShipmentFunction1764160500000 } from './1764160500000-CreateShipmentFunction';
 
 /** Every migration in order; a new migration is appended here and never edited once merged. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateInventoryAndEvents1764160200000,
   CreateShipments1764160300000,
   CreateTrades1764160400000,
+  CreateShipmentFunction1764160500000,
 ];
