@@ -162,6 +162,24 @@ describe('Auth (e2e)', () => {
       expect(res.body.code).toBe('AUTH.TOKEN_EXPIRED');
     });
 
+    it('refuses a token it accepted once it has expired (verified tokens are remembered only until then)', async () => {
+      const exp = now() + 2;
+      const token = sign({ sub: admin.id, role: 'admin', exp });
+      await api().get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(200);
+      await api().get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(200);
+      await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+      const res = await api().get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(401);
+      expect(res.body.code).toBe('AUTH.TOKEN_EXPIRED');
+      // The same signature on other claims is a different string, verified on its own.
+      const [header, , signature] = token.split('.');
+      const forged = `${header}.${b64({ sub: admin.id, role: 'admin', iss: 'itn-api', aud: 'itn-clients', exp: exp + 3600 })}.${signature}`;
+      expectErrorFormat(
+        (await api().get('/api/auth/me').set('Authorization', `Bearer ${forged}`).expect(401)).body,
+        401,
+        'AUTH.UNAUTHORIZED',
+      );
+    });
+
     it('protects every route but register, login, refresh, health and docs', async () => {
       for (const path of [
         '/api/planets',

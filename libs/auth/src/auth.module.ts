@@ -3,7 +3,6 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController, StationMembersController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -12,7 +11,6 @@ import { StationMember } from './entities/station-member.entity';
 import { User } from './entities/user.entity';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
-import { JwtStrategy } from './jwt.strategy';
 import { PasswordService } from './password.service';
 import { StationAccessGuard, StationAccessPolicy } from './station-access';
 import { JWT_ALGORITHM, jwtKey, TokensService } from './tokens.service';
@@ -20,7 +18,6 @@ import { JWT_ALGORITHM, jwtKey, TokensService } from './tokens.service';
 @Module({
   imports: [
     TypeOrmModule.forFeature([User, StationMember, RefreshToken]),
-    PassportModule,
     RateLimitModule,
     JwtModule.registerAsync({
       inject: [ConfigService],
@@ -45,7 +42,6 @@ import { JWT_ALGORITHM, jwtKey, TokensService } from './tokens.service';
     AuthService,
     PasswordService,
     TokensService,
-    JwtStrategy,
     StationAccessPolicy,
     // Order matters: who is calling, then what they may do, then how often.
     { provide: APP_GUARD, useClass: JwtAuthGuard },

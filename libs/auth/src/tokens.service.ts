@@ -37,8 +37,18 @@ function parseRefreshToken(token: string): { id: string; hash: string } {
   return { id, hash: sha256(secret) };
 }
 
+export interface VerifiedAccessToken {
+  user: AuthUser;
+  /** When the token expires (ms since the epoch). */
+  expiresAt: number;
+}
+
+/** Verified access tokens remembered at most (about 3 MB); the memory starts over when full. */
+const MAX_VERIFIED_TOKENS = 10_000;
+
 @Injectable()
 export class TokensService {
+  private readonly verified = new Map<string, VerifiedAccessToken>();
   private readonly accessTtl: number;
   private readonly refreshTtl: number;
 
@@ -105,10 +115,21 @@ export class TokensService {
     await this.revokeFamily(known.family_id);
   }
 
-  /** Verifies an access token (algorithm, signature, exp, iss, aud) outside HTTP, e.g. for sockets. */
-  verifyAccessToken(token: string): { user: AuthUser; expiresAt: number } {
+  /**
+   * Verifies an access token (algorithm, signature, exp, iss, aud), for HTTP requests and
+   * sockets. A token that verified is remembered until it expires, so the signature of a token
+   * used again is not computed again: the same string carries the same signature, and only its
+   * expiry can change the answer. Throws jsonwebtoken's errors (TokenExpiredError, ...).
+   */
+  verifyAccessToken(token: string): VerifiedAccessToken {
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known;
+    this.verified.delete(token);
     const claims = this.jwt.verify<AccessTokenClaims & { exp: number }>(token, { algorithms: [JWT_ALGORITHM] });
-    return { user: toAuthUser(claims), expiresAt: claims.exp * 1000 };
+    const result = { user: toAuthUser(claims), expiresAt: claims.exp * 1000 };
+    if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+    this.verified.set(token, result);
+    return result;
   }
 
   private async revokeFamily(familyId: string): Promise<void> {

@@ -2,8 +2,8 @@ import { EventFollower } from '@itn/events';
 import { Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
 
 export interface CachedInventory {
-  /** The serialized answer. */
-  json: string;
+  /** The answer, serialized and encoded once: sent as is on every read. */
+  body: Buffer;
   etag: string;
 }
 

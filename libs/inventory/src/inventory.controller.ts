@@ -39,16 +39,16 @@ export class InventoryController {
     @Param('stationId', UuidParam) stationId: string,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string | undefined> {
-    const { json, etag } = await this.inventory.getInventory(stationId);
+  ): Promise<Buffer | undefined> {
+    const { body, etag } = await this.inventory.getInventory(stationId);
     void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
     if (matchesEtag(ifNoneMatch, etag)) {
       void reply.status(HttpStatus.NOT_MODIFIED);
       return undefined;
     }
-    // Already serialized (and possibly cached that way): sent as is.
+    // Already serialized and encoded (and possibly cached that way): sent as is.
     void reply.type('application/json; charset=utf-8');
-    return json;
+    return body;
   }
 
   @Post('adjustments')

@@ -100,7 +100,7 @@ export class InventoryService {
     // Versions only grow and levels are never deleted, so (count, sum of versions) changes on every change.
     const body: InventoryDto = { stationId, items, updatedAt: updatedAt?.toISOString() ?? null };
     return {
-      json: JSON.stringify(body),
+      body: Buffer.from(JSON.stringify(body), 'utf8'),
       etag: `"${items.length.toString(36)}-${versionSum.toString(36)}"`,
     };
   }

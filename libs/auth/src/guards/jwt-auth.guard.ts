@@ -1,31 +1,40 @@
 import { DomainError, IS_PUBLIC } from '@itn/core';
-import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import type { AuthUser } from '../auth-user';
+import { TokensService } from '../tokens.service';
 
-/** Global: every HTTP route needs a valid access token unless marked @Public(). */
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** Global: every HTTP route needs a valid access token (Authorization: Bearer) unless marked @Public(). */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokensService,
+  ) {}
 
-  override canActivate(context: ExecutionContext) {
+  canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    return isPublic ? true : super.canActivate(context);
-  }
-
-  override handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown): TUser {
-    if (err instanceof DomainError) throw err;
-    if (err || !user) {
-      const expired = (info as { name?: string } | undefined)?.name === 'TokenExpiredError';
-      throw new DomainError(
-        expired ? 'AUTH.TOKEN_EXPIRED' : 'AUTH.UNAUTHORIZED',
-        expired ? 'The access token has expired' : 'A valid access token is required',
-        HttpStatus.UNAUTHORIZED,
-      );
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; user?: AuthUser }>();
+    const header = req.headers.authorization;
+    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    if (!token) throw unauthorized(false);
+    try {
+      req.user = this.tokens.verifyAccessToken(token).user;
+    } catch (e) {
+      if (e instanceof DomainError) throw e;
+      throw unauthorized((e as { name?: string }).name === 'TokenExpiredError');
     }
-    return user;
+    return true;
   }
+}
+
+function unauthorized(expired: boolean): DomainError {
+  return new DomainError(
+    expired ? 'AUTH.TOKEN_EXPIRED' : 'AUTH.UNAUTHORIZED',
+    expired ? 'The access token has expired' : 'A valid access token is required',
+    HttpStatus.UNAUTHORIZED,
+  );
 }

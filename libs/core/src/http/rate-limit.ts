@@ -24,6 +24,11 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     return context.getType() === 'http' ? super.canActivate(context) : Promise.resolve(true);
   }
 
+  /** The budget's key: per throttler, route and caller, in plain text (the default hashes it on every request). */
+  protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
+    return `${name}:${context.getClass().name}.${context.getHandler().name}:${suffix}`;
+  }
+
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
     const user = req.user as { id?: string } | undefined;
     return user?.id ? `user:${user.id}` : `ip:${String(req.ip)}`;
