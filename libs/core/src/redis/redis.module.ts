@@ -26,6 +26,9 @@ class RedisCloser implements OnApplicationShutdown {
         new Redis(config.get('REDIS_URL', { infer: true }), {
           maxRetriesPerRequest: 1,
           enableOfflineQueue: false,
+          // The commands of one event-loop turn (the rate-limit checks of concurrent requests)
+          // leave in one write instead of one each.
+          enableAutoPipelining: true,
           connectionName: 'itn',
         }),
     },
