@@ -1,3 +1,4 @@
+import { preparedQuery } from '@itn/core';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EventType, LoggedEvent } from './event-types';
@@ -60,15 +61,19 @@ export class EventLogReader {
     after: LogPosition,
     opts: { upTo?: LogPosition; stationIds?: string[] | null; limit: number },
   ): Promise<LogEvent[]> {
-    const rows = await this.dataSource.query<EventRow[]>(
-      `SELECT id::text, tx_id::text, type, station_ids, payload, created_at
-         FROM events
-        WHERE (tx_id, id) > ($1::xid8, $2::bigint)
-          AND tx_id >= $1::xid8 -- the planner cannot estimate the row comparison; this bound it can
-          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          AND ($3::xid8 IS NULL OR (tx_id, id) <= ($3::xid8, $4::bigint))
-          AND ($5::uuid[] IS NULL OR station_ids && $5::uuid[])
-        ORDER BY tx_id, id
+    const rows = await preparedQuery<EventRow>(
+      this.dataSource.manager,
+      'events_read',
+      // Ordered by the columns, not by the text the select list makes of them (which an
+      // unqualified ORDER BY tx_id, id would sort by: '100000' < '99999').
+      `SELECT e.id::text, e.tx_id::text, e.type, e.station_ids, e.payload, e.created_at
+         FROM events e
+        WHERE (e.tx_id, e.id) > ($1::xid8, $2::bigint)
+          AND e.tx_id >= $1::xid8 -- the planner cannot estimate the row comparison; this bound it can
+          AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND ($3::xid8 IS NULL OR (e.tx_id, e.id) <= ($3::xid8, $4::bigint))
+          AND ($5::uuid[] IS NULL OR e.station_ids && $5::uuid[])
+        ORDER BY e.tx_id, e.id
         LIMIT $6`,
       [after.txId, after.id, opts.upTo?.txId ?? null, opts.upTo?.id ?? null, opts.stationIds ?? null, opts.limit],
     );
@@ -83,7 +88,7 @@ export class EventLogReader {
     );
     if (row) return { txId: row.tx_id, id: row.id };
     const [next] = await this.dataSource.query<{ tx_id: string; id: string }[]>(
-      `SELECT tx_id::text, (id - 1)::text AS id FROM events WHERE id > $1 ORDER BY id LIMIT 1`,
+      `SELECT e.tx_id::text, (e.id - 1)::text AS id FROM events e WHERE e.id > $1 ORDER BY e.id LIMIT 1`,
       [eventId],
     );
     return next ? { txId: next.tx_id, id: next.id } : await this.head();
@@ -92,9 +97,9 @@ export class EventLogReader {
   /** The place just after everything committed so far. */
   async head(): Promise<LogPosition> {
     const [row] = await this.dataSource.query<{ tx_id: string | null; id: string | null }[]>(
-      `SELECT tx_id::text, id::text FROM events
-        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY tx_id DESC, id DESC LIMIT 1`,
+      `SELECT e.tx_id::text, e.id::text FROM events e
+        WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY e.tx_id DESC, e.id DESC LIMIT 1`,
     );
     return row?.tx_id ? { txId: row.tx_id, id: row.id! } : LOG_START;
   }
