@@ -148,9 +148,13 @@ export class RealtimeGateway
   }
 
   private broadcast(e: LogEvent): void {
-    if (!this.server || e.event.stationIds.length === 0) return;
+    if (!this.server) return;
+    // Only rooms with a socket on this instance: an event nobody here follows is not encoded.
+    const rooms = this.server.sockets.adapter.rooms;
+    const targets = e.event.stationIds.map(stationRoom).filter((room) => rooms.has(room));
+    if (targets.length === 0) return;
     // One emit to the union of rooms: a socket in several of them gets the event once.
-    this.server.to(e.event.stationIds.map(stationRoom)).emit(e.event.type, e.event as never);
+    this.server.to(targets).emit(e.event.type, e.event as never);
   }
 
   /** Whether the socket already got this event live through another station's room. */
