@@ -158,6 +158,30 @@ describe('Inventory (e2e)', () => {
     await outsider.get(`/api/inventory/${w.stations.B}`).expect(200);
   });
 
+  it('takes a station id in upper case as the same station, and sees its changes', async () => {
+    const upper = `/api/inventory/${w.stations.A.toUpperCase()}`;
+    const first = await member.get(upper).expect(200);
+    expect(first.body.stationId).toBe(w.stations.A);
+    const onHand = (body: { items: { commodityId: string; onHand: number }[] }) =>
+      body.items.find((i) => i.commodityId === w.commodities.ORE)?.onHand ?? 0;
+    // Changed through another instance: only the event log tells this one.
+    const other = await createTestApp();
+    try {
+      await request(other.url)
+        .post(`/api/inventory/${w.stations.A}/adjustments`)
+        .set('Authorization', `Bearer ${admin.accessToken}`)
+        .send({ commodityId: w.commodities.ORE, delta: 3, reason: 'x' })
+        .expect(201);
+    } finally {
+      await other.close();
+    }
+    await waitFor(
+      async () => (await member.get(upper).expect(200)).body,
+      (body) => onHand(body) === onHand(first.body) + 3,
+      { timeoutMs: 10_000 },
+    );
+  });
+
   it('serves a strong ETag, 304 on If-None-Match, and a new ETag after any change', async () => {
     const first = await member.get(`/api/inventory/${w.stations.A}`).expect(200);
     const etag = first.headers.etag;

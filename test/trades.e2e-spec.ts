@@ -172,11 +172,26 @@ describe('Trades (e2e)', () => {
         key,
       }).expect(409);
       expect(again.body).toEqual(first.body);
+      expect(first.body.details).toEqual({
+        stationId: w.stations.S,
+        commodityId: w.commodities.LAST,
+        sku: expect.stringMatching(/-LAST$/),
+        requested: 1000,
+      });
       expectErrorFormat(
         (await trade(seller, line(), { key: 'x'.repeat(256) }).expect(400)).body,
         400,
         'IDEMPOTENCY.INVALID_KEY',
       );
+    });
+
+    it('answers many concurrent keyed refusals at once: a refused request needs no second connection', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          trade(seller, [{ commodityId: w.commodities.LAST, quantity: 1000, unitPrice: 1 }], { key: randomUUID() }),
+        ),
+      );
+      for (const r of results) expectErrorFormat(r.body, 409, 'INVENTORY.INSUFFICIENT_STOCK');
     });
 
     it('works the same for POST /api/cargo', async () => {
@@ -313,6 +328,29 @@ describe('Trades (e2e)', () => {
 
   describe('bad input and access', () => {
     const good = () => [{ commodityId: w.commodities.ORE, quantity: 1, unitPrice: 1 }];
+
+    it('takes ids in upper case as the same ids', async () => {
+      const up = (id: string) => id.toUpperCase();
+      const res = await trade(seller, [{ commodityId: up(w.commodities.ORE), quantity: 1, unitPrice: 2 }], {
+        from: up(w.stations.S),
+        to: up(w.stations.B),
+      }).expect(201);
+      expect(res.body).toMatchObject({
+        sellerStationId: w.stations.S,
+        buyerStationId: w.stations.B,
+        items: [{ commodityId: w.commodities.ORE, quantity: 1, unitPrice: 2, lineTotal: 2 }],
+      });
+      expectErrorFormat(
+        (await trade(admin, good(), { from: w.stations.S, to: up(w.stations.S) }).expect(422)).body,
+        422,
+        'TRADE.SELF_TRADE',
+      );
+      expectErrorFormat(
+        (await trade(admin, [...good(), { ...good()[0], commodityId: up(w.commodities.ORE) }]).expect(400)).body,
+        400,
+      );
+      await expectBooksBalanced(t.dataSource);
+    });
 
     it.each([
       ['no items', () => []],

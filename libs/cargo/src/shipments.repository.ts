@@ -54,13 +54,22 @@ export interface NewShipment {
 export type ShipmentRefusalKind =
   'station_not_found' | 'commodity_not_found' | 'volume_exceeded' | 'insufficient_stock' | 'station_capacity';
 
-/** Why create_shipment() refused, with the DETAIL it gave (an id, or the volume in m³). */
+/** What a refusal of create_shipment() names (its DETAIL); which fields depends on the kind. */
+export interface ShipmentRefusalDetail {
+  stationId?: string;
+  commodityId?: string;
+  sku?: string;
+  /** The shipment's volume in m³. */
+  volume?: number;
+}
+
+/** Why create_shipment() refused, with what it said about it. */
 export class ShipmentRefusal extends Error {
   constructor(
     readonly kind: ShipmentRefusalKind,
-    readonly detail: string,
+    readonly detail: ShipmentRefusalDetail,
   ) {
-    super(`shipment refused: ${kind} (${detail})`);
+    super(`shipment refused: ${kind} ${JSON.stringify(detail)}`);
   }
 }
 
@@ -112,15 +121,9 @@ export class ShipmentsRepository {
     } catch (e) {
       const info = pgError(e);
       const refusal = info?.code === 'P0001' && info.detail ? REFUSALS[info.hint ?? ''] : undefined;
-      if (refusal) throw new ShipmentRefusal(refusal, info!.detail!);
+      if (refusal) throw new ShipmentRefusal(refusal, JSON.parse(info!.detail!) as ShipmentRefusalDetail);
       throw e;
     }
-  }
-
-  /** The SKU of a commodity, for an error message. */
-  async skuOf(manager: EntityManager, commodityId: string): Promise<string | undefined> {
-    const [row] = await manager.query<{ sku: string }[]>('SELECT sku FROM commodities WHERE id = $1', [commodityId]);
-    return row?.sku;
   }
 
   async findById(manager: EntityManager, id: string): Promise<ShipmentRow | undefined> {

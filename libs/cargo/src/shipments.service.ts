@@ -163,20 +163,19 @@ export class ShipmentsService {
         trade: req.trade,
       });
     } catch (e) {
-      if (e instanceof ShipmentRefusal) throw await this.refusalError(e, req);
+      if (e instanceof ShipmentRefusal) throw this.refusalError(e, req);
       throw e;
     }
   }
 
-  private async refusalError(refusal: ShipmentRefusal, req: ShipmentRequest): Promise<Error> {
-    const { detail } = refusal;
-    switch (refusal.kind) {
+  private refusalError({ kind, detail }: ShipmentRefusal, req: ShipmentRequest): Error {
+    switch (kind) {
       case 'station_not_found':
-        return new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${detail} does not exist`);
+        return new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${detail.stationId} does not exist`);
       case 'commodity_not_found':
-        return new NotFoundError('CATALOG.COMMODITY_NOT_FOUND', `Commodity ${detail} does not exist`);
+        return new NotFoundError('CATALOG.COMMODITY_NOT_FOUND', `Commodity ${detail.commodityId} does not exist`);
       case 'volume_exceeded': {
-        const [volume, maxVolume] = [Number(detail), milliToNumber(this.maxVolumeMilli)];
+        const [volume, maxVolume] = [Number(detail.volume), milliToNumber(this.maxVolumeMilli)];
         return new UnprocessableError(
           'CARGO.VOLUME_EXCEEDED',
           `The shipment's volume (${volume} m³) exceeds the maximum of ${maxVolume} m³`,
@@ -186,13 +185,12 @@ export class ShipmentsService {
       case 'insufficient_stock':
         return new InsufficientStockError({
           stationId: req.originStationId,
-          commodityId: detail,
-          // Read outside the failed transaction: the catalog, not the refused change.
-          sku: (await this.shipments.skuOf(this.dataSource.manager, detail)) ?? detail,
-          requested: req.lines.find((l) => l.commodityId === detail)?.quantity,
+          commodityId: detail.commodityId!,
+          sku: detail.sku,
+          requested: req.lines.find((l) => l.commodityId === detail.commodityId)?.quantity,
         });
       case 'station_capacity':
-        return new StationCapacityError(detail);
+        return new StationCapacityError(detail.stationId!);
     }
   }
 

@@ -1,3 +1,4 @@
+import { LowerCaseUuid } from '@itn/core';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
@@ -85,6 +86,7 @@ export class MeDto {
 
 export class AddMemberDto {
   @ApiProperty({ format: 'uuid' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly userId: string;
 }

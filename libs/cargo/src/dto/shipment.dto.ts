@@ -1,4 +1,4 @@
-import { PageQueryDto } from '@itn/core';
+import { LowerCaseUuid, PageQueryDto } from '@itn/core';
 import { SHIPMENT_STATUSES, type ShipmentStatus } from '@itn/events';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -21,6 +21,7 @@ export const MAX_QUANTITY = 1_000_000;
 
 export class ShipmentItemInputDto {
   @ApiProperty({ format: 'uuid' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly commodityId: string;
 
@@ -33,10 +34,12 @@ export class ShipmentItemInputDto {
 
 export class CreateShipmentDto {
   @ApiProperty({ format: 'uuid', description: 'Where the goods leave from; you must be a member (or admin)' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly originStationId: string;
 
   @ApiProperty({ format: 'uuid' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly destinationStationId: string;
 
@@ -61,6 +64,7 @@ export class ListShipmentsQueryDto extends PageQueryDto {
     description: 'Shipments from or to this station; traders see only their stations',
   })
   @IsOptional()
+  @LowerCaseUuid()
   @IsUUID()
   readonly stationId?: string;
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQueryDto } from '@itn/core';
+import { LowerCaseUuid, PageQueryDto } from '@itn/core';
 import { Transform, Type } from 'class-transformer';
 import {
   IsInt,
@@ -39,6 +39,7 @@ export class CreateStationDto {
   readonly name: string;
 
   @ApiProperty({ format: 'uuid' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly planetId: string;
 
@@ -59,6 +60,7 @@ export class CreateStationDto {
 export class ListStationsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only stations of this planet' })
   @IsOptional()
+  @LowerCaseUuid()
   @IsUUID()
   readonly planetId?: string;
 }

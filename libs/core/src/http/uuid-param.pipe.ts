@@ -1,7 +1,21 @@
-import { ParseUUIDPipe } from '@nestjs/common';
+import { ArgumentMetadata, ParseUUIDPipe, PipeTransform } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { DomainError } from '../errors/domain-error';
 
-/** Validates a UUID path parameter; a malformed id is a 400 in the error format. */
-export const UuidParam = new ParseUUIDPipe({
+const parseUuid = new ParseUUIDPipe({
   exceptionFactory: () => new DomainError('REQUEST.INVALID_ID', 'The id in the path is not a valid UUID'),
 });
+
+/**
+ * Validates a UUID path parameter (a malformed id is a 400 in the error format) and answers it
+ * in lower case, the form PostgreSQL returns: ids are compared and used as keys as strings.
+ */
+export const UuidParam: PipeTransform<string, Promise<string>> = {
+  async transform(value: string, metadata: ArgumentMetadata): Promise<string> {
+    return ((await parseUuid.transform(value, metadata)) ?? value).toLowerCase();
+  },
+};
+
+/** For a UUID field of a request body or query: its lower-case form (see UuidParam). */
+export const LowerCaseUuid = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value));

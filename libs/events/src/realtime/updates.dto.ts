@@ -1,3 +1,4 @@
+import { LowerCaseUuid } from '@itn/core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
@@ -16,6 +17,7 @@ export class UpdatesQueryDto {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Only events of this station (traders: one of theirs)' })
   @IsOptional()
+  @LowerCaseUuid()
   @IsUUID()
   readonly stationId?: string;
 

@@ -1,4 +1,4 @@
-import { PageQueryDto } from '@itn/core';
+import { LowerCaseUuid, PageQueryDto } from '@itn/core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min, NotEquals } from 'class-validator';
@@ -46,6 +46,7 @@ export class InventoryDto {
 
 export class AdjustmentDto {
   @ApiProperty({ format: 'uuid' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly commodityId: string;
 
@@ -118,6 +119,7 @@ export class AdjustmentResultDto {
 export class LedgerQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only this commodity' })
   @IsOptional()
+  @LowerCaseUuid()
   @IsUUID()
   readonly commodityId?: string;
 }

@@ -1,4 +1,4 @@
-import { PageQueryDto } from '@itn/core';
+import { LowerCaseUuid, PageQueryDto } from '@itn/core';
 import { TRADE_STATUSES, type TradeStatus } from '@itn/events';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -23,6 +23,7 @@ export const MAX_UNIT_PRICE = 100_000_000;
 
 export class TradeLineInputDto {
   @ApiProperty({ format: 'uuid' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly commodityId: string;
 
@@ -41,10 +42,12 @@ export class TradeLineInputDto {
 
 export class CreateTradeDto {
   @ApiProperty({ format: 'uuid', description: 'The station selling; its stock is reserved at once' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly sellerStationId: string;
 
   @ApiProperty({ format: 'uuid', description: 'The station buying; the goods travel there' })
+  @LowerCaseUuid()
   @IsUUID()
   readonly buyerStationId: string;
 
@@ -61,6 +64,7 @@ export class CreateTradeDto {
 export class ListTradesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Trades where this station sells or buys' })
   @IsOptional()
+  @LowerCaseUuid()
   @IsUUID()
   readonly stationId?: string;
 

@@ -8,10 +8,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * other stock movements: the origin's levels in commodity order (reserve_stock), the
  * destination's missing levels, and the destination station row (committed_volume) last.
  *
- * A refusal raises P0001 with a HINT naming it and a DETAIL the service turns into its error:
- *   ITN_STATION_NOT_FOUND (station id), ITN_COMMODITY_NOT_FOUND (commodity id),
- *   ITN_VOLUME_EXCEEDED (the shipment's volume in m³), ITN_INSUFFICIENT_STOCK (commodity id,
- *   from reserve_stock), ITN_STATION_CAPACITY (station id).
+ * A refusal raises P0001 with a HINT naming it and a DETAIL, a JSON object, with what the
+ * service's error needs (so it needs no other query, while the failed transaction still holds
+ * its connection): ITN_STATION_NOT_FOUND {stationId}, ITN_COMMODITY_NOT_FOUND {commodityId},
+ * ITN_VOLUME_EXCEEDED {volume} (m³), ITN_INSUFFICIENT_STOCK {commodityId, sku} (from
+ * reserve_stock, redefined here for that), ITN_STATION_CAPACITY {stationId}.
  *
  * The events are the service's own (see event-types.ts): shipment.status_changed (scheduled), one
  * inventory.changed per reserved line, and trade.created for a trade. Timestamps are written as
@@ -25,6 +26,32 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
       CREATE FUNCTION iso_ms(t timestamptz) RETURNS text AS $$
         SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
       $$ LANGUAGE sql IMMUTABLE PARALLEL SAFE`);
+
+    await q.query(`
+      CREATE OR REPLACE FUNCTION reserve_stock(p_station uuid, p_items jsonb)
+      RETURNS TABLE (commodity_id uuid, on_hand bigint, reserved bigint, incoming bigint) AS $$
+      DECLARE
+        item record;
+      BEGIN
+        FOR item IN
+          SELECT r.commodity_id, r.quantity
+            FROM jsonb_to_recordset(p_items) AS r(commodity_id uuid, quantity bigint)
+           ORDER BY r.commodity_id
+        LOOP
+          RETURN QUERY
+            UPDATE stock_levels l
+               SET reserved = l.reserved + item.quantity, version = l.version + 1, updated_at = now()
+             WHERE l.station_id = p_station AND l.commodity_id = item.commodity_id
+               AND l.on_hand - l.reserved >= item.quantity
+            RETURNING l.commodity_id, l.on_hand, l.reserved, l.incoming;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'insufficient stock' USING ERRCODE = 'P0001', HINT = 'ITN_INSUFFICIENT_STOCK',
+              DETAIL = json_build_object('commodityId', item.commodity_id,
+                                         'sku', (SELECT c.sku FROM commodities c WHERE c.id = item.commodity_id));
+          END IF;
+        END LOOP;
+      END
+      $$ LANGUAGE plpgsql`);
 
     // p: { origin, destination, items: [{ commodity_id, quantity }], created_by, max_volume (m³),
     //      speed_km_s, time_scale, loading_ms,
@@ -47,12 +74,12 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
         SELECT * INTO v_from FROM stations WHERE id = v_origin;
         IF NOT FOUND THEN
           RAISE EXCEPTION 'station not found' USING ERRCODE = 'P0001', HINT = 'ITN_STATION_NOT_FOUND',
-            DETAIL = v_origin::text;
+            DETAIL = json_build_object('stationId', v_origin);
         END IF;
         SELECT * INTO v_to FROM stations WHERE id = v_destination;
         IF NOT FOUND THEN
           RAISE EXCEPTION 'station not found' USING ERRCODE = 'P0001', HINT = 'ITN_STATION_NOT_FOUND',
-            DETAIL = v_destination::text;
+            DETAIL = json_build_object('stationId', v_destination);
         END IF;
 
         SELECT r.commodity_id INTO v_missing
@@ -62,7 +89,7 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
          ORDER BY r.n LIMIT 1;
         IF FOUND THEN
           RAISE EXCEPTION 'commodity not found' USING ERRCODE = 'P0001', HINT = 'ITN_COMMODITY_NOT_FOUND',
-            DETAIL = v_missing::text;
+            DETAIL = json_build_object('commodityId', v_missing);
         END IF;
 
         SELECT sum(r.quantity * c.unit_volume) INTO v_volume
@@ -70,7 +97,7 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
           JOIN commodities c ON c.id = r.commodity_id;
         IF v_volume > (p->>'max_volume')::numeric THEN
           RAISE EXCEPTION 'shipment volume exceeded' USING ERRCODE = 'P0001', HINT = 'ITN_VOLUME_EXCEEDED',
-            DETAIL = v_volume::text;
+            DETAIL = json_build_object('volume', v_volume);
         END IF;
 
         SELECT jsonb_agg(jsonb_build_object(
@@ -94,10 +121,10 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
          WHERE id = v_destination AND committed_volume + v_volume <= storage_capacity;
         IF NOT FOUND THEN
           RAISE EXCEPTION 'station capacity exceeded' USING ERRCODE = 'P0001', HINT = 'ITN_STATION_CAPACITY',
-            DETAIL = v_destination::text;
+            DETAIL = json_build_object('stationId', v_destination);
         END IF;
 
-        -- The same arithmetic, in the same order, as travel.ts.
+        -- travel.ts's formula (sqrt of the sum of squares for Math.hypot: equal but for the last bit).
         v_distance := sqrt((v_from.position_x - v_to.position_x) ^ 2 + (v_from.position_y - v_to.position_y) ^ 2
                            + (v_from.position_z - v_to.position_z) ^ 2);
         v_travel_ms := round(v_distance * 149597870.7 / (p->>'speed_km_s')::double precision
@@ -160,5 +187,30 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION create_shipment(jsonb)`);
     await q.query(`DROP FUNCTION iso_ms(timestamptz)`);
+    // reserve_stock as CreateShipments left it.
+    await q.query(`
+      CREATE OR REPLACE FUNCTION reserve_stock(p_station uuid, p_items jsonb)
+      RETURNS TABLE (commodity_id uuid, on_hand bigint, reserved bigint, incoming bigint) AS $$
+      DECLARE
+        item record;
+      BEGIN
+        FOR item IN
+          SELECT r.commodity_id, r.quantity
+            FROM jsonb_to_recordset(p_items) AS r(commodity_id uuid, quantity bigint)
+           ORDER BY r.commodity_id
+        LOOP
+          RETURN QUERY
+            UPDATE stock_levels l
+               SET reserved = l.reserved + item.quantity, version = l.version + 1, updated_at = now()
+             WHERE l.station_id = p_station AND l.commodity_id = item.commodity_id
+               AND l.on_hand - l.reserved >= item.quantity
+            RETURNING l.commodity_id, l.on_hand, l.reserved, l.incoming;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'insufficient stock' USING ERRCODE = 'P0001', DETAIL = item.commodity_id::text,
+              HINT = 'ITN_INSUFFICIENT_STOCK';
+          END IF;
+        END LOOP;
+      END
+      $$ LANGUAGE plpgsql`);
   }
 }
