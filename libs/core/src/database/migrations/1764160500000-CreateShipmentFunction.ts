@@ -1,5 +1,32 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** reserve_stock() (see CreateShipments) with `raise` as the refusal of a short line. */
+function reserveStock(raise: string): string {
+  return `
+      CREATE OR REPLACE FUNCTION reserve_stock(p_station uuid, p_items jsonb)
+      RETURNS TABLE (commodity_id uuid, on_hand bigint, reserved bigint, incoming bigint) AS $$
+      DECLARE
+        item record;
+      BEGIN
+        FOR item IN
+          SELECT r.commodity_id, r.quantity
+            FROM jsonb_to_recordset(p_items) AS r(commodity_id uuid, quantity bigint)
+           ORDER BY r.commodity_id
+        LOOP
+          RETURN QUERY
+            UPDATE stock_levels l
+               SET reserved = l.reserved + item.quantity, version = l.version + 1, updated_at = now()
+             WHERE l.station_id = p_station AND l.commodity_id = item.commodity_id
+               AND l.on_hand - l.reserved >= item.quantity
+            RETURNING l.commodity_id, l.on_hand, l.reserved, l.incoming;
+          IF NOT FOUND THEN
+            ${raise}
+          END IF;
+        END LOOP;
+      END
+      $$ LANGUAGE plpgsql`;
+}
+
 /**
  * create_shipment(): a shipment, and the trade it carries if any, created by one statement.
  *
@@ -27,31 +54,11 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
         SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
       $$ LANGUAGE sql IMMUTABLE PARALLEL SAFE`);
 
-    await q.query(`
-      CREATE OR REPLACE FUNCTION reserve_stock(p_station uuid, p_items jsonb)
-      RETURNS TABLE (commodity_id uuid, on_hand bigint, reserved bigint, incoming bigint) AS $$
-      DECLARE
-        item record;
-      BEGIN
-        FOR item IN
-          SELECT r.commodity_id, r.quantity
-            FROM jsonb_to_recordset(p_items) AS r(commodity_id uuid, quantity bigint)
-           ORDER BY r.commodity_id
-        LOOP
-          RETURN QUERY
-            UPDATE stock_levels l
-               SET reserved = l.reserved + item.quantity, version = l.version + 1, updated_at = now()
-             WHERE l.station_id = p_station AND l.commodity_id = item.commodity_id
-               AND l.on_hand - l.reserved >= item.quantity
-            RETURNING l.commodity_id, l.on_hand, l.reserved, l.incoming;
-          IF NOT FOUND THEN
-            RAISE EXCEPTION 'insufficient stock' USING ERRCODE = 'P0001', HINT = 'ITN_INSUFFICIENT_STOCK',
+    await q.query(
+      reserveStock(`RAISE EXCEPTION 'insufficient stock' USING ERRCODE = 'P0001', HINT = 'ITN_INSUFFICIENT_STOCK',
               DETAIL = json_build_object('commodityId', item.commodity_id,
-                                         'sku', (SELECT c.sku FROM commodities c WHERE c.id = item.commodity_id));
-          END IF;
-        END LOOP;
-      END
-      $$ LANGUAGE plpgsql`);
+                                         'sku', (SELECT c.sku FROM commodities c WHERE c.id = item.commodity_id));`),
+    );
 
     // p: { origin, destination, items: [{ commodity_id, quantity }], created_by, max_volume (m³),
     //      speed_km_s, time_scale, loading_ms,
@@ -188,29 +195,9 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
     await q.query(`DROP FUNCTION create_shipment(jsonb)`);
     await q.query(`DROP FUNCTION iso_ms(timestamptz)`);
     // reserve_stock as CreateShipments left it.
-    await q.query(`
-      CREATE OR REPLACE FUNCTION reserve_stock(p_station uuid, p_items jsonb)
-      RETURNS TABLE (commodity_id uuid, on_hand bigint, reserved bigint, incoming bigint) AS $$
-      DECLARE
-        item record;
-      BEGIN
-        FOR item IN
-          SELECT r.commodity_id, r.quantity
-            FROM jsonb_to_recordset(p_items) AS r(commodity_id uuid, quantity bigint)
-           ORDER BY r.commodity_id
-        LOOP
-          RETURN QUERY
-            UPDATE stock_levels l
-               SET reserved = l.reserved + item.quantity, version = l.version + 1, updated_at = now()
-             WHERE l.station_id = p_station AND l.commodity_id = item.commodity_id
-               AND l.on_hand - l.reserved >= item.quantity
-            RETURNING l.commodity_id, l.on_hand, l.reserved, l.incoming;
-          IF NOT FOUND THEN
-            RAISE EXCEPTION 'insufficient stock' USING ERRCODE = 'P0001', DETAIL = item.commodity_id::text,
-              HINT = 'ITN_INSUFFICIENT_STOCK';
-          END IF;
-        END LOOP;
-      END
-      $$ LANGUAGE plpgsql`);
+    await q.query(
+      reserveStock(`RAISE EXCEPTION 'insufficient stock' USING ERRCODE = 'P0001', DETAIL = item.commodity_id::text,
+              HINT = 'ITN_INSUFFICIENT_STOCK';`),
+    );
   }
 }
