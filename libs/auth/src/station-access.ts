@@ -115,9 +115,7 @@ export class StationAccessGuard implements CanActivate {
     const present = sources.map((s) => pick(request, s)).filter((v) => v !== undefined);
     // A missing optional filter (e.g. ?stationId) is the service's business; malformed ids are
     // left to validation, which answers 400 before the handler runs.
-    const ids = present
-      .filter((v): v is string => typeof v === 'string' && UUID.test(v))
-      .map((id) => id.toLowerCase()); // memberships are stored in PostgreSQL's form
+    const ids = present.filter((v): v is string => typeof v === 'string' && UUID.test(v)).map((id) => id.toLowerCase()); // memberships are stored in PostgreSQL's form
     if (present.length === 0 || ids.length < present.length) return true;
     await this.policy.assertCanActForAny(user, ids);
     return true;
