@@ -44,6 +44,7 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
       databaseUrl: config.get('DATABASE_URL', { infer: true }),
       channel: 'itn_events',
       pollMs: config.get('RELAY_POLL_MS', { infer: true }),
+      minIntervalMs: config.get('LOG_READ_INTERVAL_MS', { infer: true }),
       round: async () => (await this.relayOnce()) === BATCH,
     });
   }

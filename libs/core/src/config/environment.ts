@@ -149,6 +149,17 @@ export class Environment {
   @Max(60_000)
   RELAY_POLL_MS = 1_000;
 
+  /**
+   * Readers of the event log (the relay, each instance's follower) start a read at most this
+   * often while notifications keep coming: under load one read takes the events of many
+   * transactions instead of one each. 0 reads on every notification.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(1_000)
+  LOG_READ_INTERVAL_MS = 10;
+
   @IsIn(['embedded', 'off'])
   WORKER_MODE: 'embedded' | 'off' = 'embedded';
 

@@ -8,6 +8,8 @@ export interface NotifiedLoopOptions {
   channel: string;
   /** The safety-net poll when no notification comes. */
   pollMs: number;
+  /** The least time between the starts of two rounds woken by notifications (0: none). */
+  minIntervalMs?: number;
   /** One round of work; answers true when there is more to do at once. */
   round: () => Promise<boolean>;
 }
@@ -15,7 +17,10 @@ export interface NotifiedLoopOptions {
 /**
  * Runs `round` whenever a notification arrives on `channel` (LISTEN on a dedicated
  * connection) and at least every `pollMs`. A notification during a round starts the next
- * round at once, so none is lost; a failed round is retried at the next wake-up.
+ * round as soon as `minIntervalMs` has passed since this one started, so none is lost and a
+ * stream of notifications is served by a few rounds rather than one each; a round that
+ * answers there is more to do is followed at once; a failed round is retried at the next
+ * wake-up.
  */
 export class NotifiedLoop {
   private readonly logger: Logger;
@@ -52,21 +57,27 @@ export class NotifiedLoop {
   private async run(): Promise<void> {
     while (this.running) {
       this.pending = false;
+      const startedAt = Date.now();
       try {
         if (await this.options.round()) continue;
       } catch (e) {
         this.logger.warn(`Round failed, retrying: ${(e as Error).message}`);
       }
       if (!this.client) await this.listen();
-      if (this.pending || !this.running) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
+      if (!this.running) continue;
+      if (!this.pending) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = null;
+      }
+      // However the next round was called for, it starts no sooner than minIntervalMs after this one.
+      const wait = startedAt + (this.options.minIntervalMs ?? 0) - Date.now();
+      if (wait > 0 && this.running) await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
