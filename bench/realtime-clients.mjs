@@ -15,6 +15,8 @@ const sockets = [];
 const perStation = {};
 /** @type {number[]} */
 let latencies = [];
+/** When each of `latencies` occurred, in ms after `start`. @type {number[]} */
+let offsets = [];
 let counting = false;
 let since = Infinity;
 let otherEvents = 0;
@@ -61,6 +63,7 @@ function connectOne(url, c) {
       const occurred = Date.parse(e.occurredAt);
       if (!counting || occurred < since) return;
       latencies.push(at - occurred);
+      offsets.push(occurred - since);
     });
     socket.onAny((type) => {
       if (counting && type !== 'trade.created') otherEvents++;
@@ -89,6 +92,20 @@ async function connectAll(url, clients, concurrency) {
   return { type: 'connected', connected: sockets.length, failed, errors, perStation, ms: Date.now() - started };
 }
 
+/** Latency per second of the run (by when the trade occurred), to tell steady from bursty. */
+function bySecond() {
+  /** @type {number[][]} */
+  const buckets = [];
+  latencies.forEach((l, i) => {
+    const s = Math.max(0, Math.floor(offsets[i] / 1000));
+    (buckets[s] ??= []).push(l);
+  });
+  return Array.from(buckets, (b, second) => {
+    const sorted = (b ?? []).sort((x, y) => x - y);
+    return { second, count: sorted.length, p50: pct(sorted, 50), p99: pct(sorted, 99), max: pct(sorted, 100) };
+  });
+}
+
 process.on('message', async (/** @type {any} */ msg) => {
   switch (msg.cmd) {
     case 'connect':
@@ -96,6 +113,7 @@ process.on('message', async (/** @type {any} */ msg) => {
       break;
     case 'start':
       latencies = [];
+      offsets = [];
       otherEvents = 0;
       since = msg.since ?? Date.now();
       counting = true;
@@ -120,6 +138,7 @@ process.on('message', async (/** @type {any} */ msg) => {
           max: arr.length ? Math.round(arr[arr.length - 1] * 10) / 10 : null,
           min: arr.length ? Math.round(arr[0] * 10) / 10 : null,
         },
+        bySecond: bySecond(),
         // The histogram holds whole timer intervals; the delay is what exceeds the resolution.
         eventLoopDelayMs: {
           p50: delayMs(loop.percentile(50)),

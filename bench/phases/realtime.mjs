@@ -146,6 +146,7 @@ export async function realtimePhase(ctx) {
         otherEventsReceived: result.otherEventsReceived,
         stillConnectedAtEnd: result.stillConnected,
         latencyMs: result.latencyMs,
+        latencyBySecondMs: result.bySecond,
         clientEventLoopDelayMs: result.eventLoopDelayMs,
         otherDatabasesTransactions: otherTransactions,
         peakRssMb: usage.peakRssMb,
