@@ -62,7 +62,10 @@ export class StationAccessPolicy {
     if (cached && cached.expires > Date.now()) return cached.stations;
     const stations = new Set(await this.stationIdsOf(userId));
     if (this.memberships.size >= MAX_CACHED_USERS) this.memberships.clear();
-    this.memberships.set(userId, { stations, expires: Date.now() + MEMBERSHIP_TTL_MS });
+    // Between three quarters of the TTL and all of it: users who signed in together would
+    // otherwise all need a read in the same instant, every TTL, and the requests behind wait.
+    const ttl = MEMBERSHIP_TTL_MS * (0.75 + 0.25 * Math.random());
+    this.memberships.set(userId, { stations, expires: Date.now() + ttl });
     return stations;
   }
 
