@@ -60,27 +60,25 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
   /** Moves every pending event to the queue; answers how many events it read. */
   async relayOnce(): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
-      const [{ locked }] = await tx.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-        RELAY_LOCK_KEY,
-      ]);
-      if (!locked) return 0;
-      await tx.query('INSERT INTO relay_cursors (name) VALUES ($1) ON CONFLICT DO NOTHING', [RELAY_NAME]);
-      const [cursor] = await tx.query<{ tx_id: string; event_id: string }[]>(
-        'SELECT tx_id::text, event_id::text FROM relay_cursors WHERE name = $1',
-        [RELAY_NAME],
-      );
+      // One statement takes the relay's lock (held to the end of the transaction), reads its
+      // cursor (none yet: the start of the log) and the events after it; without the lock,
+      // another relay is at work and this one reads nothing.
       const rows = await tx.query<RelayRow[]>(
-        `SELECT e.id::text, e.tx_id::text, s.id AS shipment_id, e.payload->>'status' AS event_status,
+        `WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS locked),
+              cursor AS (SELECT coalesce((SELECT c.tx_id FROM relay_cursors c WHERE c.name = $2), '0'::xid8) AS tx_id,
+                                coalesce((SELECT c.event_id FROM relay_cursors c WHERE c.name = $2), 0) AS event_id)
+         SELECT e.id::text, e.tx_id::text, s.id AS shipment_id, e.payload->>'status' AS event_status,
                 s.status AS current_status, s.dispatch_at, s.eta
-           FROM events e
+           FROM lock, cursor, events e
            JOIN shipments s ON s.id = (e.payload->>'shipmentId')::uuid
-          WHERE e.type = 'shipment.status_changed'
-            AND (e.tx_id, e.id) > ($1::xid8, $2::bigint)
-            AND e.tx_id >= $1::xid8 -- the planner cannot estimate the row comparison; this bound it can
+          WHERE lock.locked
+            AND e.type = 'shipment.status_changed'
+            AND (e.tx_id, e.id) > (cursor.tx_id, cursor.event_id)
+            AND e.tx_id >= cursor.tx_id -- the planner cannot estimate the row comparison; this bound it can
             AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY e.tx_id, e.id
           LIMIT $3`,
-        [cursor.tx_id, cursor.event_id, BATCH],
+        [RELAY_LOCK_KEY, RELAY_NAME, BATCH],
       );
       if (rows.length === 0) return 0;
       const now = Date.now();
@@ -111,11 +109,11 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
         });
       if (jobs.length > 0) await this.queue.addBulk(jobs);
       const last = rows[rows.length - 1];
-      await tx.query('UPDATE relay_cursors SET tx_id = $2::xid8, event_id = $3, updated_at = now() WHERE name = $1', [
-        RELAY_NAME,
-        last.tx_id,
-        last.id,
-      ]);
+      await tx.query(
+        `INSERT INTO relay_cursors (name, tx_id, event_id) VALUES ($1, $2::xid8, $3)
+         ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, event_id = EXCLUDED.event_id, updated_at = now()`,
+        [RELAY_NAME, last.tx_id, last.id],
+      );
       return rows.length;
     });
   }
