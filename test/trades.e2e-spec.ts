@@ -319,6 +319,12 @@ describe('Trades (e2e)', () => {
       ]);
       expect(shipment.createdAt).toBe(res.body.createdAt);
       expect(shipment.timeline[0].at).toBe(res.body.createdAt);
+      // S and X are 1 AU apart (the world's stations sit 0.5 AU apart). At the default 1000 km/s
+      // and one simulated second per real second: loading 7200 s, then 149,597,870.7 km / 1000.
+      const ms = (iso: string) => Date.parse(iso);
+      expect(shipment.distanceAu).toBe(1);
+      expect(ms(shipment.dispatchAt) - ms(shipment.createdAt)).toBe(7_200_000);
+      expect(ms(shipment.eta) - ms(shipment.dispatchAt)).toBe(149_597_871);
       await sellerSlow.post(`/api/trades/${res.body.transactionId}/cancel`).expect(200);
     } finally {
       await slow.close();

@@ -88,8 +88,9 @@ const SHIPMENT_COLUMNS = `s.id, s.origin_station_id, s.destination_station_id, s
                              ORDER BY i.commodity_id), '[]')
      FROM shipment_items i WHERE i.shipment_id = s.id) AS items`;
 
-const items = (lines: LineQuantity[]) =>
-  JSON.stringify(lines.map((l) => ({ commodity_id: l.commodityId, quantity: l.quantity })));
+/** Lines as the SQL functions take them (reserve_stock, create_shipment, ...). */
+const itemRows = (lines: LineQuantity[]) => lines.map((l) => ({ commodity_id: l.commodityId, quantity: l.quantity }));
+const items = (lines: LineQuantity[]) => JSON.stringify(itemRows(lines));
 
 /** The SQL of shipments and of the stock they move. Callers hold the transaction. */
 @Injectable()
@@ -102,7 +103,7 @@ export class ShipmentsRepository {
     const params = {
       origin: s.originStationId,
       destination: s.destinationStationId,
-      items: s.lines.map((l) => ({ commodity_id: l.commodityId, quantity: l.quantity })),
+      items: itemRows(s.lines),
       created_by: s.createdBy,
       max_volume: s.maxVolume,
       speed_km_s: s.speedKmS,

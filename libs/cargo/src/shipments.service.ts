@@ -88,9 +88,8 @@ function levelEvent(l: LevelAfter, delta: number, reason: string): NewEvent<'inv
 @Injectable()
 export class ShipmentsService {
   private readonly maxVolumeMilli: bigint;
-  private readonly shipSpeedKmS: number;
-  private readonly simTimeScale: number;
-  private readonly loadingSeconds: number;
+  /** The settings every new shipment is created with. */
+  private readonly shipping: Pick<NewShipment, 'maxVolume' | 'speedKmS' | 'simTimeScale' | 'loadingMs'>;
   private hook: ShipmentLifecycleHook | undefined;
 
   constructor(
@@ -103,9 +102,13 @@ export class ShipmentsService {
     config: ConfigService<Environment, true>,
   ) {
     this.maxVolumeMilli = BigInt(config.get('MAX_SHIPMENT_VOLUME', { infer: true })) * 1000n;
-    this.shipSpeedKmS = config.get('SHIP_SPEED_KM_S', { infer: true });
-    this.simTimeScale = config.get('SIM_TIME_SCALE', { infer: true });
-    this.loadingSeconds = config.get('LOADING_TIME_SECONDS', { infer: true });
+    const simTimeScale = config.get('SIM_TIME_SCALE', { infer: true });
+    this.shipping = {
+      maxVolume: milliToNumeric(this.maxVolumeMilli),
+      speedKmS: config.get('SHIP_SPEED_KM_S', { infer: true }),
+      simTimeScale,
+      loadingMs: simulatedToRealMs(config.get('LOADING_TIME_SECONDS', { infer: true }), simTimeScale),
+    };
   }
 
   /** Lets a feature that owns shipments (trades) follow their transitions in the same transaction. */
@@ -156,10 +159,7 @@ export class ShipmentsService {
         destinationStationId: destination,
         lines,
         createdBy: req.createdBy ?? null,
-        maxVolume: milliToNumeric(this.maxVolumeMilli),
-        speedKmS: this.shipSpeedKmS,
-        simTimeScale: this.simTimeScale,
-        loadingMs: simulatedToRealMs(this.loadingSeconds, this.simTimeScale),
+        ...this.shipping,
         trade: req.trade,
       });
     } catch (e) {

@@ -131,7 +131,7 @@ export class CreateShipmentFunction1764160500000 implements MigrationInterface {
             DETAIL = json_build_object('stationId', v_destination);
         END IF;
 
-        -- travel.ts's formula (sqrt of the sum of squares for Math.hypot: equal but for the last bit).
+        -- Straight-line distance in AU; travel time at speed_km_s (149,597,870.7 km per AU), in real ms.
         v_distance := sqrt((v_from.position_x - v_to.position_x) ^ 2 + (v_from.position_y - v_to.position_y) ^ 2
                            + (v_from.position_z - v_to.position_z) ^ 2);
         v_travel_ms := round(v_distance * 149597870.7 / (p->>'speed_km_s')::double precision
