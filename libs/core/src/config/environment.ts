@@ -210,6 +210,12 @@ export class Environment {
 
   @Transform(toNumber)
   @IsInt()
+  @Min(10)
+  @Max(10_000)
+  RATE_LIMIT_SYNC_MS = 100;
+
+  @Transform(toNumber)
+  @IsInt()
   @Min(1024)
   @Max(50 * 1024 * 1024)
   BODY_LIMIT_BYTES = 256 * 1024;

@@ -59,7 +59,10 @@ export class AppThrottlerGuard extends ThrottlerGuard {
       useFactory: (config: ConfigService<Environment, true>, reflector: Reflector, redis: Redis) => {
         const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
         return {
-          storage: new RedisThrottlerStorage(redis),
+          storage: new RedisThrottlerStorage(redis, {
+            exactThrottlers: ['auth'],
+            syncIntervalMs: config.get('RATE_LIMIT_SYNC_MS', { infer: true }),
+          }),
           throttlers: [
             { name: 'default', ttl, limit: config.get('RATE_LIMIT_MAX', { infer: true }) },
             {
