@@ -73,6 +73,35 @@ describe('Production hardening (e2e)', () => {
       .set('Origin', 'https://evil.example')
       .set('Access-Control-Request-Method', 'GET');
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+
+    // Answers, errors before the handler included, carry the headers a browser needs to read them.
+    const read = await admin.get('/api/stations').set('Origin', 'https://dashboard.example').expect(200);
+    expect(read.headers['access-control-allow-origin']).toBe('https://dashboard.example');
+    expect(read.headers['access-control-expose-headers']).toContain('ETag');
+    expect(read.headers.vary).toContain('Origin');
+    const badJson = await admin
+      .post('/api/planets')
+      .set('Origin', 'https://dashboard.example')
+      .set('Content-Type', 'application/json')
+      .send('{"name":')
+      .expect(400);
+    expect(badJson.headers['access-control-allow-origin']).toBe('https://dashboard.example');
+    const missing = await admin.get('/api/nowhere').set('Origin', 'https://dashboard.example').expect(404);
+    expect(missing.headers['access-control-allow-origin']).toBe('https://dashboard.example');
+    const sse = await fetch(`${t.url}/api/updates/real-time`, {
+      headers: {
+        Accept: 'text/event-stream',
+        Authorization: `Bearer ${trader.accessToken}`,
+        Origin: 'https://dashboard.example',
+      },
+    });
+    expect(sse.headers.get('content-type')).toContain('text/event-stream');
+    expect(sse.headers.get('access-control-allow-origin')).toBe('https://dashboard.example');
+    expect(sse.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(sse.headers.get('x-request-id')).toMatch(/^[^,]+$/); // once, not once per layer
+    await sse.body!.cancel();
+    const other = await admin.get('/api/stations').set('Origin', 'https://evil.example').expect(200);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('logs one structured line per request with request id, user and latency, secrets redacted', async () => {

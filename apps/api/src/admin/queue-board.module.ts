@@ -34,10 +34,11 @@ class QueueBoardAccess implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (request.url !== QUEUE_BOARD_ROUTE && !request.url.startsWith(`${QUEUE_BOARD_ROUTE}/`)) return;
+    // Runs for every request, so the common case (not the board) is one string check and no promise.
+    fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      if (request.url !== QUEUE_BOARD_ROUTE && !request.url.startsWith(`${QUEUE_BOARD_ROUTE}/`)) return done();
       const refuse = (status: HttpStatus, code: string, message: string) =>
-        reply.status(status).send(toErrorBody(new DomainError(code, message, status), String(request.id)));
+        void reply.status(status).send(toErrorBody(new DomainError(code, message, status), String(request.id)));
       const token = tokenOf(request);
       let role: string | undefined;
       try {
@@ -47,6 +48,7 @@ class QueueBoardAccess implements OnModuleInit {
       }
       if (!role) return refuse(HttpStatus.UNAUTHORIZED, 'AUTH.UNAUTHORIZED', 'A valid admin access token is required');
       if (role !== 'admin') return refuse(HttpStatus.FORBIDDEN, 'AUTH.FORBIDDEN', 'The queue board is for admins');
+      done();
     });
   }
 }

@@ -124,6 +124,10 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
 
   app.enableCors({
     origin: config.get('CORS_ORIGINS', { infer: true }),
+    // After routing, before the body is parsed: bad bodies still answer with CORS headers,
+    // and @fastify/cors runs as a plain hook (on onRequest, Nest wraps it to copy its
+    // headers for middleware-ended responses, which this app does not have).
+    hook: 'preParsing',
     methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: [
       'Authorization',
@@ -133,6 +137,7 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
       'Last-Event-ID',
       'X-Request-Id',
     ],
+    // One string: a list would be joined again on every request.
     exposedHeaders: [
       'ETag',
       'X-Request-Id',
@@ -141,7 +146,7 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
       'X-RateLimit-Limit',
       'X-RateLimit-Remaining',
       'X-RateLimit-Reset',
-    ],
+    ].join(', '),
     maxAge: 600,
   });
 

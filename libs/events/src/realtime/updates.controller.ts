@@ -3,6 +3,7 @@ import { ApiErrorResponses } from '@itn/core';
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { EventFollower } from '../event-follower.service';
 import { EventLogReader, LOG_START, LogEvent, LogPosition } from '../event-log.reader';
 import { LogCatchUp } from './log-catch-up';
@@ -73,14 +74,17 @@ export class UpdatesController {
     stationIds: string[] | null,
     after: string | undefined,
   ): Promise<void> {
+    // The headers the hooks set so far (security, CORS, rate limit) go out with the stream's own.
+    const headers = reply.getHeaders() as OutgoingHttpHeaders;
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-      'X-Request-Id': String(request.id),
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': String(request.id),
     });
     raw.write(': connected\n\n');
 
