@@ -1,7 +1,15 @@
 import { ExecutionContext, HttpStatus, Injectable, Module, SetMetadata } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  ThrottlerModule,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
 import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
 import { REDIS } from '../redis/redis.module';
@@ -14,11 +22,41 @@ const AUTH_RATE_LIMITED = 'itn:authRateLimited';
 export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMITED, true);
 
 /**
+ * A Reflector that remembers its answers per route (handler and controller). Route metadata
+ * is fixed once the app is built, and the throttler guard looks up a dozen keys on every
+ * request (skip, limit, ttl, block duration, tracker and key generator, per throttler).
+ */
+class RouteMetadataCache extends Reflector {
+  private readonly routes = new WeakMap<object, WeakMap<object, Map<unknown, unknown>>>();
+
+  override getAllAndOverride<TResult = unknown, TKey = unknown>(
+    metadataKey: TKey,
+    targets: Parameters<Reflector['getAllAndOverride']>[1],
+  ): TResult {
+    const [handler, controller] = targets;
+    if (targets.length !== 2) return super.getAllAndOverride<TResult, TKey>(metadataKey, targets);
+    let byController = this.routes.get(handler);
+    if (!byController) this.routes.set(handler, (byController = new WeakMap()));
+    let values = byController.get(controller);
+    if (!values) byController.set(controller, (values = new Map()));
+    if (!values.has(metadataKey)) values.set(metadataKey, super.getAllAndOverride(metadataKey, targets));
+    return values.get(metadataKey) as TResult;
+  }
+}
+
+/**
  * Per user when authenticated, per client address otherwise; 429 in the error format with
  * Retry-After, and X-RateLimit-Limit/Remaining/Reset on every limited response.
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+  ) {
+    super(options, storage, new RouteMetadataCache());
+  }
+
   override canActivate(context: ExecutionContext): Promise<boolean> {
     // Socket messages are not HTTP requests; sockets are limited at the handshake.
     return context.getType() === 'http' ? super.canActivate(context) : Promise.resolve(true);
@@ -55,8 +93,9 @@ export class AppThrottlerGuard extends ThrottlerGuard {
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService, Reflector, REDIS],
-      useFactory: (config: ConfigService<Environment, true>, reflector: Reflector, redis: Redis) => {
+      inject: [ConfigService, REDIS],
+      useFactory: (config: ConfigService<Environment, true>, redis: Redis) => {
+        const routes = new RouteMetadataCache();
         const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
         return {
           storage: new RedisThrottlerStorage(redis, {
@@ -70,7 +109,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
               ttl,
               limit: config.get('AUTH_RATE_LIMIT_MAX', { infer: true }),
               skipIf: (ctx) =>
-                !reflector.getAllAndOverride<boolean>(AUTH_RATE_LIMITED, [ctx.getHandler(), ctx.getClass()]),
+                !routes.getAllAndOverride<boolean>(AUTH_RATE_LIMITED, [ctx.getHandler(), ctx.getClass()]),
             },
           ],
         };
