@@ -7,6 +7,46 @@ import { forkTracked, startSampler, stopTracked } from '../lib/procs.mjs';
 /** Headers Node sets itself (or that belong to one connection), left out of the replay. */
 const HOP = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
+/** Alternating rounds per comparison (BENCH_SECONDS is split between them). */
+const ROUNDS = 3;
+
+/**
+ * One figure from several rounds: requests and time summed, CPU weighted by time, latency
+ * p50 the median round's and the rest the worst round's.
+ * @param {any[]} rounds
+ */
+function combine(rounds) {
+  const sum = (/** @type {(r: any) => number} */ f) => rounds.reduce((a, r) => a + f(r), 0);
+  const requests = sum((r) => r.requests);
+  const durationSeconds = Math.round(sum((r) => r.durationSeconds) * 100) / 100;
+  const requestsPerSecond = Math.round((requests / durationSeconds) * 10) / 10;
+  /** @type {Record<string, number>} */
+  const cpuCores = {};
+  for (const key of Object.keys(rounds[0].cpuCores)) {
+    cpuCores[key] = Math.round((sum((r) => r.cpuCores[key] * r.durationSeconds) / durationSeconds) * 100) / 100;
+  }
+  /** @type {Record<string, number>} */
+  const statusCodes = {};
+  for (const r of rounds)
+    for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const p50s = rounds.map((r) => r.latencyMs.p50).sort((a, b) => a - b);
+  const worst = (/** @type {string} */ k) => Math.max(...rounds.map((r) => r.latencyMs[k]));
+  return {
+    requestsPerSecond,
+    requests,
+    durationSeconds,
+    latencyMs: { p50: p50s[Math.floor(p50s.length / 2)], p97_5: worst('p97_5'), p99: worst('p99'), max: worst('max') },
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    statusCodes,
+    serverCpuCores: cpuCores.server,
+    serverCpuMsPerRequest: Math.round(((cpuCores.server * 1000) / requestsPerSecond) * 1000) / 1000,
+    cpuCores,
+    roundsRequestsPerSecond: rounds.map((r) => r.requestsPerSecond),
+  };
+}
+
 /** @param {Response} res */
 function replayHeaders(res) {
   /** @type {Record<string, string>} */
@@ -54,27 +94,42 @@ export async function inventoryPhase(ctx) {
     const bareUrl = `http://127.0.0.1:${port}`;
     const warmup = Math.min(3, Math.max(1, Math.round(config.seconds / 5)));
 
-    /** @param {string} url @param {Record<string,string>} headers @param {number} pid */
-    const run = async (url, headers, pid) => {
-      const opts = { url: url + pathName, connections: config.connections, headers };
-      await cannon({ ...opts, duration: warmup }, warmup);
+    /**
+     * One timed load against one server.
+     * @param {string} url @param {Record<string,string>} headers @param {number} pid @param {number} seconds
+     */
+    const measure = async (url, headers, pid, seconds) => {
       const sampler = startSampler({ pids: { server: pid }, database: ctx.database });
-      const r = summarise(await cannon({ ...opts, duration: config.seconds }, config.seconds));
-      const usage = sampler.stop();
-      return {
-        ...r,
-        serverCpuCores: usage.cpuCores.server,
-        serverCpuMsPerRequest: Math.round(((usage.cpuCores.server * 1000) / r.requestsPerSecond) * 1000) / 1000,
-        cpuCores: usage.cpuCores,
-      };
+      const r = summarise(
+        await cannon({ url: url + pathName, connections: config.connections, headers, duration: seconds }, seconds),
+      );
+      return { ...r, cpuCores: sampler.stop().cpuCores };
     };
-    const servicePid = /** @type {number} */ (ctx.service.child.pid);
-    const barePid = /** @type {number} */ (bare.child.pid);
+    /**
+     * The service and the bare server in alternating rounds (service, bare, service, bare, ...),
+     * so that a change in what else the machine is doing falls on both alike; each side's figure
+     * sums its rounds.
+     * @param {Record<string,string>} headers
+     */
+    const sideBySide = async (headers) => {
+      const servicePid = /** @type {number} */ (ctx.service.child.pid);
+      const barePid = /** @type {number} */ (bare.child.pid);
+      for (const url of [ctx.service.baseUrl, bareUrl]) {
+        await cannon({ url: url + pathName, connections: config.connections, headers, duration: warmup }, warmup);
+      }
+      const roundSeconds = Math.max(1, Math.round(config.seconds / ROUNDS));
+      const service = [];
+      const bareRounds = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        service.push(await measure(ctx.service.baseUrl, headers, servicePid, roundSeconds));
+        bareRounds.push(await measure(bareUrl, headers, barePid, roundSeconds));
+      }
+      return { service: combine(service), bare: combine(bareRounds) };
+    };
     const inm = { ...auth, 'if-none-match': etag };
-    const service200 = await run(ctx.service.baseUrl, auth, servicePid);
-    const bare200 = await run(bareUrl, auth, barePid);
-    const service304 = await run(ctx.service.baseUrl, inm, servicePid);
-    const bare304 = await run(bareUrl, inm, barePid);
+    const ok200 = await sideBySide(auth);
+    const ok304 = await sideBySide(inm);
+    const [service200, bare200, service304, bare304] = [ok200.service, ok200.bare, ok304.service, ok304.bare];
 
     const after = await fetch(ctx.service.baseUrl + pathName, { headers: auth });
     await after.arrayBuffer();
