@@ -108,6 +108,28 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
     down.disconnect();
   });
 
+  it('counts new callers in Redis on every hit once it keeps its most budgets in memory', async () => {
+    const s = new RedisThrottlerStorage(redis, {
+      exactThrottlers: [],
+      syncIntervalMs: 10_000,
+      maxLocalBudgets: 2,
+      prefix,
+    });
+    storages.push(s);
+    await s.increment('route:ip:1', MINUTE, 10, MINUTE, 'default');
+    await s.increment('route:ip:2', MINUTE, 10, MINUTE, 'default');
+    const third = await s.increment('route:ip:3', MINUTE, 10, MINUTE, 'default');
+    expect(third).toMatchObject({ totalHits: 1, isBlocked: false });
+    // In Redis at once, without a sync; the first two wait for theirs.
+    expect(await redis.get(`${prefix}:default:route:ip:3:hits`)).toBe('1');
+    expect(await redis.get(`${prefix}:default:route:ip:1:hits`)).toBeNull();
+    // A caller already in memory stays there.
+    await s.increment('route:ip:1', MINUTE, 10, MINUTE, 'default');
+    expect(await redis.get(`${prefix}:default:route:ip:1:hits`)).toBeNull();
+    await s.sync();
+    expect(await redis.get(`${prefix}:default:route:ip:1:hits`)).toBe('2');
+  });
+
   it('sends hits counted while Redis was away once it answers again', async () => {
     const flaky = new Redis(REDIS_URL, { enableOfflineQueue: false, lazyConnect: true });
     const s = storage(flaky);

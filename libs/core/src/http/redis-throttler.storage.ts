@@ -59,6 +59,12 @@ export interface RedisThrottlerStorageOptions {
   exactThrottlers: readonly string[];
   /** How often the other throttlers' hits, counted in memory, are added to Redis. */
   syncIntervalMs: number;
+  /**
+   * Most budgets kept in memory (callers active in the current window). Past it, new callers'
+   * hits are counted in Redis on every hit, as exact budgets are, so that many distinct callers
+   * (addresses, say) cost Redis memory rather than this process's.
+   */
+  maxLocalBudgets?: number;
   prefix?: string;
 }
 
@@ -95,6 +101,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   private readonly logger = new Logger(RedisThrottlerStorage.name);
   private readonly redis: ThrottleRedis;
   private readonly prefix: string;
+  private readonly maxLocalBudgets: number;
   private readonly exact: ReadonlySet<string>;
   private readonly budgets = new Map<string, Budget>();
   private readonly unsynced = new Set<Budget>();
@@ -106,6 +113,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   constructor(redis: Redis, options: RedisThrottlerStorageOptions) {
     this.redis = redis as ThrottleRedis;
     this.prefix = options.prefix ?? 'itn:throttle';
+    this.maxLocalBudgets = options.maxLocalBudgets ?? 100_000;
     this.exact = new Set(options.exactThrottlers);
     // Sent by their SHA (EVALSHA) after the first call instead of as whole scripts every time.
     if (!('itnThrottle' in redis)) redis.defineCommand('itnThrottle', { numberOfKeys: 2, lua: INCREMENT });
@@ -126,6 +134,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     const base = `${this.prefix}:${throttlerName}:${key}`;
     const block = blockDuration > 0 ? blockDuration : ttl;
     if (this.exact.has(throttlerName)) return this.incrementInRedis(base, ttl, limit, block);
+    if (this.budgets.size >= this.maxLocalBudgets && !this.budgets.has(base)) {
+      return this.incrementInRedis(base, ttl, limit, block);
+    }
     return Promise.resolve(this.incrementInMemory(base, ttl, limit, block));
   }
 
