@@ -2,6 +2,7 @@ import { SHIPMENTS_QUEUE, ShipmentJob, ShipmentRelay, ShipmentsProcessor } from 
 import { getQueueToken } from '@nestjs/bullmq';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { ChildProcess } from 'node:child_process';
+import { freePort } from './helpers/api-process';
 import { Actor, createActor } from './helpers/auth';
 import { expectErrorFormat } from './helpers/error-format';
 import { checkBooks, expectBooksBalanced, waitFor } from './helpers/invariants';
@@ -543,5 +544,41 @@ describe('Cargo survives a killed worker (e2e, separate worker processes)', () =
     );
     expect(n).toBe(ids.length);
     await expectBooksBalanced(t.dataSource);
+  });
+
+  it('serves its own /metrics and /health/live on WORKER_METRICS_PORT', async () => {
+    // The only worker, so that the steps are this process's.
+    await Promise.all(workers.splice(0).map(stopGracefully));
+    const port = await freePort();
+    const env = { SIM_TIME_SCALE: '200000', WORKER_METRICS_PORT: String(port), HOST: '127.0.0.1' };
+    const worker = await startWorkerProcess(env);
+    workers.push(worker);
+    const res = await admin
+      .post('/api/cargo')
+      .send({
+        originStationId: w.stations.A,
+        destinationStationId: w.stations.B,
+        items: [{ commodityId: w.commodities.ORE, quantity: 1 }],
+      })
+      .expect(201);
+    await waitFor(
+      () => statusOf(t, [res.body.shipmentId]),
+      (rows) => rows.length === 1 && rows[0].status === 'delivered',
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    const base = `http://127.0.0.1:${port}`;
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    const text = await metrics.text();
+    const steps = text.match(/^itn_job_duration_seconds_count\{[^}]*\} (\d+)/gm) ?? [];
+    expect(steps.length).toBeGreaterThan(0);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    const missing = await fetch(`${base}/api/trades`);
+    expect(missing.status).toBe(404);
+    expectErrorFormat(await missing.json(), 404, 'REQUEST.NOT_FOUND');
+    await stopGracefully(worker);
+    await expect(fetch(`${base}/health/live`)).rejects.toThrow();
   });
 });

@@ -5,6 +5,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsOptional,
   IsPositive,
   IsString,
   Matches,
@@ -76,6 +77,14 @@ export class Environment {
 
   @IsString()
   HOST = '0.0.0.0';
+
+  /** The worker-only process serves /metrics and /health/live on this port when it is set. */
+  @Transform(toNumber)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_METRICS_PORT?: number;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';

@@ -1,7 +1,23 @@
-import { Controller, Get, Global, Header, Injectable, Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import {
+  Controller,
+  Get,
+  Global,
+  Header,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { Environment } from '../config/environment';
+import { DomainError } from '../errors/domain-error';
+import { toErrorBody } from '../errors/http-exception.filter';
 import { Public } from '../http/public';
 
 /** The process's Prometheus registry; features add their own series to it. */
@@ -50,7 +66,60 @@ export class MetricsController {
 })
 export class MetricsModule {}
 
-/** A metrics module without the HTTP route, for the worker process. */
+/**
+ * The worker process's own small HTTP server, on WORKER_METRICS_PORT when it is set:
+ * `GET /metrics` (the same registry format as the API's) and `GET /health/live`.
+ */
+@Injectable()
+export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WorkerMetricsServer.name);
+  private server: Server | undefined;
+
+  constructor(
+    private readonly registry: MetricsRegistry,
+    private readonly config: ConfigService<Environment, true>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const port = this.config.get('WORKER_METRICS_PORT', { infer: true });
+    if (port === undefined) return;
+    const server = createServer((request, response) => {
+      const path = request.url?.split('?')[0];
+      if (request.method !== 'GET' || (path !== '/metrics' && path !== '/health/live')) {
+        const body = toErrorBody(
+          new DomainError('REQUEST.NOT_FOUND', 'Only /metrics and /health/live', 404),
+          randomUUID(),
+        );
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        return;
+      }
+      if (path === '/health/live') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        () => response.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.config.get('HOST', { infer: true }), () => resolve());
+    });
+    this.server = server;
+    const address = server.address();
+    this.logger.log(`Metrics on port ${typeof address === 'object' && address ? address.port : port}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** Metrics for the worker process: the registry, served by WorkerMetricsServer when configured. */
 @Global()
-@Module({ providers: [MetricsRegistry], exports: [MetricsRegistry] })
+@Module({ providers: [MetricsRegistry, WorkerMetricsServer], exports: [MetricsRegistry] })
 export class WorkerMetricsModule {}
