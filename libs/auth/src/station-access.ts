@@ -1,7 +1,6 @@
 import { applyDecorators, CanActivate, ExecutionContext, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { ApiForbiddenResponse } from '@nestjs/swagger';
-import { DomainError, ErrorResponseDto } from '@itn/core';
+import { DomainError, ErrorResponseDto, RouteMetadata } from '@itn/core';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from './auth-user';
 
@@ -101,7 +100,7 @@ function pick(request: Record<string, unknown>, source: StationIdSource): unknow
 @Injectable()
 export class StationAccessGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly reflector: RouteMetadata,
     private readonly policy: StationAccessPolicy,
   ) {}
 

@@ -17,6 +17,7 @@ export * from './redis/redis.module';
 export * from './database/ensure-database';
 export * from './http/rate-limit';
 export * from './http/public';
+export * from './http/route-metadata';
 export * from './database/uuid';
 export * from './idempotency/idempotency.module';
 export * from './idempotency/idempotency.service';

@@ -1,6 +1,5 @@
-import { DomainError, IS_PUBLIC } from '@itn/core';
+import { DomainError, IS_PUBLIC, RouteMetadata } from '@itn/core';
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { AuthUser } from '../auth-user';
 import { TokensService } from '../tokens.service';
 
@@ -10,7 +9,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly reflector: RouteMetadata,
     private readonly tokens: TokensService,
   ) {}
 

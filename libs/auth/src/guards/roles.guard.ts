@@ -1,12 +1,11 @@
-import { DomainError } from '@itn/core';
+import { DomainError, RouteMetadata } from '@itn/core';
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { AuthUser, REQUIRED_ROLES } from '../auth-user';
 import type { Role } from '../entities/user.entity';
 
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(private readonly reflector: RouteMetadata) {}
 
   canActivate(context: ExecutionContext): boolean {
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, [

@@ -1,6 +1,5 @@
 import { ExecutionContext, HttpStatus, Injectable, Module, SetMetadata } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -14,35 +13,13 @@ import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
 import { REDIS } from '../redis/redis.module';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
+import { RouteMetadata } from './route-metadata';
 import type Redis from 'ioredis';
 
 const AUTH_RATE_LIMITED = 'itn:authRateLimited';
 
 /** The stricter budget of the `auth` throttler (login, register) applies to this route. */
 export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMITED, true);
-
-/**
- * A Reflector that remembers its answers per route (handler and controller). Route metadata
- * is fixed once the app is built, and the throttler guard looks up a dozen keys on every
- * request (skip, limit, ttl, block duration, tracker and key generator, per throttler).
- */
-class RouteMetadataCache extends Reflector {
-  private readonly routes = new WeakMap<object, WeakMap<object, Map<unknown, unknown>>>();
-
-  override getAllAndOverride<TResult = unknown, TKey = unknown>(
-    metadataKey: TKey,
-    targets: Parameters<Reflector['getAllAndOverride']>[1],
-  ): TResult {
-    const [handler, controller] = targets;
-    if (targets.length !== 2) return super.getAllAndOverride<TResult, TKey>(metadataKey, targets);
-    let byController = this.routes.get(handler);
-    if (!byController) this.routes.set(handler, (byController = new WeakMap()));
-    let values = byController.get(controller);
-    if (!values) byController.set(controller, (values = new Map()));
-    if (!values.has(metadataKey)) values.set(metadataKey, super.getAllAndOverride(metadataKey, targets));
-    return values.get(metadataKey) as TResult;
-  }
-}
 
 /**
  * Per user when authenticated, per client address otherwise; 429 in the error format with
@@ -54,7 +31,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
   ) {
-    super(options, storage, new RouteMetadataCache());
+    super(options, storage, new RouteMetadata());
   }
 
   override canActivate(context: ExecutionContext): Promise<boolean> {
@@ -95,7 +72,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     ThrottlerModule.forRootAsync({
       inject: [ConfigService, REDIS],
       useFactory: (config: ConfigService<Environment, true>, redis: Redis) => {
-        const routes = new RouteMetadataCache();
+        const routes = new RouteMetadata();
         const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
         return {
           storage: new RedisThrottlerStorage(redis, {
