@@ -46,9 +46,17 @@ export class StationAccessPolicy {
 
   /** Whether the user may act for at least one of these stations. */
   async canActForAny(user: AuthUser, stationIds: readonly string[]): Promise<boolean> {
+    return this.knownCanActForAny(user, stationIds) ?? actsForAny(await this.membershipsOf(user.id), stationIds);
+  }
+
+  /**
+   * The same answer when it needs no read (an admin, or memberships cached and fresh), else
+   * undefined: lets the guard decide most requests without a promise.
+   */
+  knownCanActForAny(user: AuthUser, stationIds: readonly string[]): boolean | undefined {
     if (user.role === 'admin') return true;
-    const mine = await this.membershipsOf(user.id);
-    return stationIds.some((id) => mine.has(id.toLowerCase()));
+    const cached = this.memberships.get(user.id);
+    return cached && cached.expires > Date.now() ? actsForAny(cached.stations, stationIds) : undefined;
   }
 
   /** Drops what is known of a user's memberships (after granting or revoking one). */
@@ -91,6 +99,10 @@ export class StationAccessPolicy {
   }
 }
 
+function actsForAny(memberships: ReadonlySet<string>, stationIds: readonly string[]): boolean {
+  return stationIds.some((id) => memberships.has(id.toLowerCase()));
+}
+
 function pick(request: Record<string, unknown>, source: StationIdSource): unknown {
   const [where, key] = source.split('.', 2);
   const container = request[where];
@@ -104,7 +116,7 @@ export class StationAccessGuard implements CanActivate {
     private readonly policy: StationAccessPolicy,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const sources = this.reflector.getAllAndOverride<StationIdSource[] | undefined>(STATION_ACCESS, [
       context.getHandler(),
       context.getClass(),
@@ -119,7 +131,9 @@ export class StationAccessGuard implements CanActivate {
     // left to validation, which answers 400 before the handler runs.
     const ids = present.filter((v): v is string => typeof v === 'string' && UUID.test(v)).map((id) => id.toLowerCase()); // memberships are stored in PostgreSQL's form
     if (present.length === 0 || ids.length < present.length) return true;
-    await this.policy.assertCanActForAny(user, ids);
+    const known = this.policy.knownCanActForAny(user, ids);
+    if (known === undefined) return this.policy.assertCanActForAny(user, ids).then(() => true);
+    if (!known) throw new StationForbiddenError();
     return true;
   }
 }
