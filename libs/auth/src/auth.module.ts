@@ -1,4 +1,4 @@
-import { AppThrottlerGuard, Environment, RateLimitModule, RouteMetadata } from '@itn/core';
+import { AppThrottlerGuard, Environment, RateLimitModule } from '@itn/core';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
@@ -43,7 +43,6 @@ import { JWT_ALGORITHM, jwtKey, TokensService } from './tokens.service';
     PasswordService,
     TokensService,
     StationAccessPolicy,
-    RouteMetadata,
     // Order matters: who is calling, then what they may do, then how often.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -13,7 +13,7 @@ import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
 import { REDIS } from '../redis/redis.module';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
-import { RouteMetadata } from './route-metadata';
+import { RouteMetadata, RouteMetadataModule } from './route-metadata';
 import type Redis from 'ioredis';
 
 const AUTH_RATE_LIMITED = 'itn:authRateLimited';
@@ -30,8 +30,9 @@ export class AppThrottlerGuard extends ThrottlerGuard {
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
+    routes: RouteMetadata,
   ) {
-    super(options, storage, new RouteMetadata());
+    super(options, storage, routes);
   }
 
   override canActivate(context: ExecutionContext): Promise<boolean> {
@@ -69,10 +70,10 @@ export class AppThrottlerGuard extends ThrottlerGuard {
 
 @Module({
   imports: [
+    RouteMetadataModule,
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService, REDIS],
-      useFactory: (config: ConfigService<Environment, true>, redis: Redis) => {
-        const routes = new RouteMetadata();
+      inject: [ConfigService, REDIS, RouteMetadata],
+      useFactory: (config: ConfigService<Environment, true>, redis: Redis, routes: RouteMetadata) => {
         const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
         return {
           storage: new RedisThrottlerStorage(redis, {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Global, Injectable, Module } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 
 /**
@@ -26,3 +26,8 @@ export class RouteMetadata extends Reflector {
     return values.get(metadataKey) as TResult;
   }
 }
+
+/** One RouteMetadata for the whole app (the guards and the throttler's options share it). */
+@Global()
+@Module({ providers: [RouteMetadata], exports: [RouteMetadata] })
+export class RouteMetadataModule {}
