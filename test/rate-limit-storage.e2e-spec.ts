@@ -40,6 +40,27 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
     expect(records[0].timeToExpire).toBeGreaterThan(58);
   });
 
+  it('tells without counting whether a hit would pass in memory (for decisions without a promise)', async () => {
+    const s = storage();
+    expect(s.admitsNow('route:user:1', 3, 'default')).toBe(true);
+    expect(s.admitsNow('route:user:1', 3, 'default')).toBe(true); // asking counts nothing
+    const counted = [1, 2, 3].map(() => s.incrementNow('route:user:1', MINUTE, 3, MINUTE, 'default'));
+    expect(counted.map((r) => [r.totalHits, r.isBlocked])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+    ]);
+    expect(s.admitsNow('route:user:1', 3, 'default')).toBe(false); // full
+    expect((await s.increment('route:user:1', MINUTE, 3, MINUTE, 'default')).isBlocked).toBe(true);
+    expect(s.admitsNow('route:user:1', 100, 'default')).toBe(false); // blocked
+    // The same budget, whichever way it was counted.
+    await s.sync();
+    expect(await redis.get(`${prefix}:default:route:user:1:hits`)).toBe('4');
+    // Exact budgets are counted in Redis: never admitted from memory, never counted there.
+    expect(s.admitsNow('login:ip:1', 3, 'auth')).toBe(false);
+    expect(() => s.incrementNow('login:ip:1', MINUTE, 3, MINUTE, 'auth')).toThrow(/counted in Redis/);
+  });
+
   it('adds an instance’s hits to Redis in one sync, where another instance sees them', async () => {
     const a = storage();
     const b = storage();

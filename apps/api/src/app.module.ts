@@ -8,6 +8,7 @@ import {
   IdempotencyModule,
   MetricsModule,
   RedisModule,
+  RouteShortcutsModule,
   ShutdownModule,
 } from '@itn/core';
 import { EventsModule, MaintenanceModule, RealtimeModule } from '@itn/events';
@@ -34,6 +35,7 @@ export class AppModule {
         RedisModule,
         MetricsModule,
         ShutdownModule,
+        RouteShortcutsModule,
         IdempotencyModule,
         HealthModule,
         EventsModule,

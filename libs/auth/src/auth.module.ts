@@ -1,4 +1,4 @@
-import { AppThrottlerGuard, Environment, RateLimitModule } from '@itn/core';
+import { Environment, RateLimitModule } from '@itn/core';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
@@ -9,10 +9,9 @@ import { AuthService } from './auth.service';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { StationMember } from './entities/station-member.entity';
 import { User } from './entities/user.entity';
-import { JwtAuthGuard } from './guards/jwt-auth.guard';
-import { RolesGuard } from './guards/roles.guard';
+import { GLOBAL_GUARDS, GlobalGuards } from './guards/global-guards';
 import { PasswordService } from './password.service';
-import { StationAccessGuard, StationAccessPolicy } from './station-access';
+import { StationAccessPolicy } from './station-access';
 import { JWT_ALGORITHM, jwtKey, TokensService } from './tokens.service';
 
 @Module({
@@ -43,12 +42,10 @@ import { JWT_ALGORITHM, jwtKey, TokensService } from './tokens.service';
     PasswordService,
     TokensService,
     StationAccessPolicy,
-    // Order matters: who is calling, then what they may do, then how often.
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_GUARD, useClass: StationAccessGuard },
-    { provide: APP_GUARD, useClass: AppThrottlerGuard },
+    ...GLOBAL_GUARDS,
+    ...GLOBAL_GUARDS.map((guard) => ({ provide: APP_GUARD, useExisting: guard })),
+    GlobalGuards,
   ],
-  exports: [AuthService, TokensService, StationAccessPolicy, PasswordService],
+  exports: [AuthService, TokensService, StationAccessPolicy, PasswordService, GlobalGuards],
 })
 export class AuthModule {}

@@ -8,3 +8,4 @@ export * from './entities/user.entity';
 export * from './password.service';
 export * from './station-access';
 export * from './tokens.service';
+export * from './guards/global-guards';

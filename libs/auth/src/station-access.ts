@@ -1,6 +1,6 @@
 import { applyDecorators, CanActivate, ExecutionContext, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
 import { ApiForbiddenResponse } from '@nestjs/swagger';
-import { DomainError, ErrorResponseDto, RouteMetadata } from '@itn/core';
+import { DomainError, ErrorResponseDto, RouteMetadata, type InMemoryGuard } from '@itn/core';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from './auth-user';
 
@@ -109,31 +109,54 @@ function pick(request: Record<string, unknown>, source: StationIdSource): unknow
   return container && typeof container === 'object' ? (container as Record<string, unknown>)[key] : undefined;
 }
 
+/** Whom a request must be checked for, and against which stations. */
+interface AccessSubject {
+  user: AuthUser | undefined;
+  stationIds: string[];
+}
+
 @Injectable()
-export class StationAccessGuard implements CanActivate {
+export class StationAccessGuard implements CanActivate, InMemoryGuard {
   constructor(
     private readonly reflector: RouteMetadata,
     private readonly policy: StationAccessPolicy,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const subject = this.subjectOf(context);
+    if (!subject) return true;
+    const { user, stationIds } = subject;
+    if (!user) return false;
+    const known = this.policy.knownCanActForAny(user, stationIds);
+    if (known === undefined) return this.policy.assertCanActForAny(user, stationIds).then(() => true);
+    if (!known) throw new StationForbiddenError();
+    return true;
+  }
+
+  /** True when canActivate would let the request through without reading memberships. */
+  admitsFromMemory(context: ExecutionContext): boolean {
+    const subject = this.subjectOf(context);
+    if (!subject) return true;
+    return subject.user !== undefined && this.policy.knownCanActForAny(subject.user, subject.stationIds) === true;
+  }
+
+  private subjectOf(context: ExecutionContext): AccessSubject | null {
     const sources = this.reflector.getAllAndOverride<StationIdSource[] | undefined>(STATION_ACCESS, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (!sources || context.getType() !== 'http') return true;
+    if (!sources || context.getType() !== 'http') return null;
     const request = context.switchToHttp().getRequest<Record<string, unknown> & { user?: AuthUser }>();
     const user = request.user;
-    if (!user) return false;
-    if (user.role === 'admin') return true;
+    if (!user) return { user, stationIds: [] };
+    if (user.role === 'admin') return null;
     const present = sources.map((s) => pick(request, s)).filter((v) => v !== undefined);
     // A missing optional filter (e.g. ?stationId) is the service's business; malformed ids are
     // left to validation, which answers 400 before the handler runs.
-    const ids = present.filter((v): v is string => typeof v === 'string' && UUID.test(v)).map((id) => id.toLowerCase()); // memberships are stored in PostgreSQL's form
-    if (present.length === 0 || ids.length < present.length) return true;
-    const known = this.policy.knownCanActForAny(user, ids);
-    if (known === undefined) return this.policy.assertCanActForAny(user, ids).then(() => true);
-    if (!known) throw new StationForbiddenError();
-    return true;
+    const stationIds = present
+      .filter((v): v is string => typeof v === 'string' && UUID.test(v))
+      .map((id) => id.toLowerCase()); // memberships are stored in PostgreSQL's form
+    if (present.length === 0 || stationIds.length < present.length) return null;
+    return { user, stationIds };
   }
 }

@@ -28,3 +28,4 @@ export * from './logging/logger';
 export * from './metrics/metrics';
 export * from './http/shutdown';
 export * from './database/prepared';
+export * from './http/route-shortcuts';

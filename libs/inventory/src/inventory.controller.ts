@@ -12,11 +12,30 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AdjustmentDto, AdjustmentResultDto, InventoryDto, LedgerEntryDto, LedgerQueryDto } from './dto/inventory.dto';
-import { InventoryService } from './inventory.service';
+import { InventoryService, type InventorySnapshot } from './inventory.service';
 
 function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim() === etag);
+}
+
+/**
+ * Sets the answer's status and headers for a station's inventory, and returns the body to
+ * send: none (304) when If-None-Match names its ETag. Shared with InventoryReadShortcut.
+ */
+export function inventoryAnswer(
+  reply: FastifyReply,
+  { body, etag }: InventorySnapshot,
+  ifNoneMatch: string | undefined,
+): Buffer | undefined {
+  void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
+  if (matchesEtag(ifNoneMatch, etag)) {
+    void reply.status(HttpStatus.NOT_MODIFIED);
+    return undefined;
+  }
+  // Already serialized and encoded (and possibly cached that way): sent as is.
+  void reply.type('application/json; charset=utf-8');
+  return body;
 }
 
 @ApiTags('inventory')
@@ -40,15 +59,7 @@ export class InventoryController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer | undefined> {
-    const { body, etag } = await this.inventory.getInventory(stationId);
-    void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
-    if (matchesEtag(ifNoneMatch, etag)) {
-      void reply.status(HttpStatus.NOT_MODIFIED);
-      return undefined;
-    }
-    // Already serialized and encoded (and possibly cached that way): sent as is.
-    void reply.type('application/json; charset=utf-8');
-    return body;
+    return inventoryAnswer(reply, await this.inventory.getInventory(stationId), ifNoneMatch);
   }
 
   @Post('adjustments')

@@ -1,4 +1,4 @@
-import { DomainError, IS_PUBLIC, RouteMetadata } from '@itn/core';
+import { DomainError, IS_PUBLIC, RouteMetadata, type InMemoryGuard } from '@itn/core';
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth-user';
 import { TokensService } from '../tokens.service';
@@ -7,7 +7,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** Global: every HTTP route needs a valid access token (Authorization: Bearer) unless marked @Public(). */
 @Injectable()
-export class JwtAuthGuard implements CanActivate {
+export class JwtAuthGuard implements CanActivate, InMemoryGuard {
   constructor(
     private readonly reflector: RouteMetadata,
     private readonly tokens: TokensService,
@@ -27,6 +27,15 @@ export class JwtAuthGuard implements CanActivate {
       throw unauthorized((e as { name?: string }).name === 'TokenExpiredError');
     }
     return true;
+  }
+
+  /** Verifying a token needs no I/O: the answer of canActivate, with refusals as false. */
+  admitsFromMemory(context: ExecutionContext): boolean {
+    try {
+      return this.canActivate(context);
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -9,11 +9,21 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
+// Not re-exported by the package's index; the metadata keys its decorators write.
+import {
+  THROTTLER_BLOCK_DURATION,
+  THROTTLER_KEY_GENERATOR,
+  THROTTLER_LIMIT,
+  THROTTLER_SKIP,
+  THROTTLER_TRACKER,
+  THROTTLER_TTL,
+} from '@nestjs/throttler/dist/throttler.constants.js';
 import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
 import { REDIS } from '../redis/redis.module';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { RouteMetadata, RouteMetadataModule } from './route-metadata';
+import type { InMemoryGuard } from './route-shortcuts';
 import type Redis from 'ioredis';
 
 const AUTH_RATE_LIMITED = 'itn:authRateLimited';
@@ -25,8 +35,17 @@ export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMITED, true);
  * Per user when authenticated, per client address otherwise; 429 in the error format with
  * Retry-After, and X-RateLimit-Limit/Remaining/Reset on every limited response.
  */
+/** Metadata with which a route sets its own limit, window, block, tracker or key (per throttler name). */
+const ROUTE_OVERRIDES = [
+  THROTTLER_LIMIT,
+  THROTTLER_TTL,
+  THROTTLER_BLOCK_DURATION,
+  THROTTLER_TRACKER,
+  THROTTLER_KEY_GENERATOR,
+];
+
 @Injectable()
-export class AppThrottlerGuard extends ThrottlerGuard {
+export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -40,12 +59,51 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     return context.getType() === 'http' ? super.canActivate(context) : Promise.resolve(true);
   }
 
+  /**
+   * Counts the request and lets it through when every budget that applies to it is counted in
+   * memory and has room (what canActivate would do, without a promise); else counts nothing
+   * and answers false, and the router's canActivate decides. Routes that set their own limits
+   * (@Throttle and the like) always go to the router.
+   */
+  admitsFromMemory(context: ExecutionContext): boolean {
+    const storage = this.storageService;
+    if (!(storage instanceof RedisThrottlerStorage)) return false;
+    const targets = [context.getHandler(), context.getClass()];
+    const request = context.switchToHttp().getRequest<Record<string, unknown>>();
+    const budgets: { name: string; key: string; ttl: number; limit: number; block: number }[] = [];
+    for (const throttler of this.throttlers) {
+      const name = throttler.name ?? 'default';
+      if (this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + name, targets)) continue;
+      if ((throttler.skipIf ?? this.commonOptions.skipIf)?.(context)) continue;
+      const { limit, ttl, blockDuration } = throttler;
+      if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof (blockDuration ?? ttl) !== 'number')
+        return false;
+      if (ROUTE_OVERRIDES.some((k) => this.reflector.getAllAndOverride(k + name, targets) !== undefined)) return false;
+      const key = this.generateKey(context, this.trackerOf(request), name);
+      if (!storage.admitsNow(key, limit, name)) return false;
+      budgets.push({ name, key, ttl, limit, block: (blockDuration as number | undefined) ?? ttl });
+    }
+    const reply = context.switchToHttp().getResponse<Record<string, unknown>>();
+    for (const { name, key, ttl, limit, block } of budgets) {
+      const { totalHits, timeToExpire } = storage.incrementNow(key, ttl, limit, block, name);
+      const suffix = name === 'default' ? '' : `-${name}`;
+      this.setResponseHeader(reply, `${this.headerPrefix}-Limit${suffix}`, limit);
+      this.setResponseHeader(reply, `${this.headerPrefix}-Remaining${suffix}`, Math.max(0, limit - totalHits));
+      this.setResponseHeader(reply, `${this.headerPrefix}-Reset${suffix}`, timeToExpire);
+    }
+    return true;
+  }
+
   /** The budget's key: per throttler, route and caller, in plain text (the default hashes it on every request). */
   protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
     return `${name}:${context.getClass().name}.${context.getHandler().name}:${suffix}`;
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
+    return this.trackerOf(req);
+  }
+
+  private trackerOf(req: Record<string, unknown>): string {
     const user = req.user as { id?: string } | undefined;
     return user?.id ? `user:${user.id}` : `ip:${String(req.ip)}`;
   }

@@ -131,13 +131,37 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const base = `${this.prefix}:${throttlerName}:${key}`;
+    const base = this.baseOf(key, throttlerName);
     const block = blockDuration > 0 ? blockDuration : ttl;
-    if (this.exact.has(throttlerName)) return this.incrementInRedis(base, ttl, limit, block);
-    if (this.budgets.size >= this.maxLocalBudgets && !this.budgets.has(base)) {
-      return this.incrementInRedis(base, ttl, limit, block);
-    }
+    if (!this.countsInMemory(base, throttlerName)) return this.incrementInRedis(base, ttl, limit, block);
     return Promise.resolve(this.incrementInMemory(base, ttl, limit, block));
+  }
+
+  /**
+   * Whether one more hit of this budget would be counted in memory and let through, without
+   * counting it: a caller that must decide without waiting checks every budget first, then
+   * counts each with incrementNow.
+   */
+  admitsNow(key: string, limit: number, throttlerName: string): boolean {
+    const base = this.baseOf(key, throttlerName);
+    if (!this.countsInMemory(base, throttlerName)) return false;
+    const budget = this.budgets.get(base);
+    const now = Date.now();
+    if (!budget || (now >= budget.resetAt && now >= budget.blockedUntil)) return limit >= 1;
+    return budget.blockedUntil <= now && budget.hits < limit;
+  }
+
+  /** Counts a hit of a budget that admitsNow said is counted in memory, as increment would. */
+  incrementNow(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): ThrottlerStorageRecord {
+    const base = this.baseOf(key, throttlerName);
+    if (!this.countsInMemory(base, throttlerName)) throw new Error(`Budget ${base} is counted in Redis`);
+    return this.incrementInMemory(base, ttl, limit, blockDuration > 0 ? blockDuration : ttl);
   }
 
   /** Adds every hit counted in memory to Redis now (also done every `syncIntervalMs`). */
@@ -152,6 +176,15 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   /** Stops the periodic sync (Nest calls it on shutdown: the storage is a provider). */
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+  }
+
+  private baseOf(key: string, throttlerName: string): string {
+    return `${this.prefix}:${throttlerName}:${key}`;
+  }
+
+  private countsInMemory(base: string, throttlerName: string): boolean {
+    if (this.exact.has(throttlerName)) return false;
+    return this.budgets.size < this.maxLocalBudgets || this.budgets.has(base);
   }
 
   private async incrementInRedis(base: string, ttl: number, limit: number, block: number) {
