@@ -1,5 +1,5 @@
 import { pgError, preparedQuery } from '@itn/core';
-import type { ShipmentStatus } from '@itn/events';
+import { EventLogSignal, type ShipmentStatus } from '@itn/events';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 
@@ -95,6 +95,8 @@ const items = (lines: LineQuantity[]) => JSON.stringify(itemRows(lines));
 /** The SQL of shipments and of the stock they move. Callers hold the transaction. */
 @Injectable()
 export class ShipmentsRepository {
+  constructor(private readonly signal: EventLogSignal) {}
+
   /**
    * Creates the shipment, and its trade if any, with every check, lock and event, in one
    * statement (create_shipment() in the migrations). A refusal is raised as a ShipmentRefusal.
@@ -118,6 +120,7 @@ export class ShipmentsRepository {
         'SELECT * FROM create_shipment($1::jsonb)',
         [JSON.stringify(params)],
       );
+      this.signal.written(tx); // create_shipment() writes the shipment's (and trade's) events
       return { ...row, items: [...s.lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)) };
     } catch (e) {
       const info = pgError(e);

@@ -2,6 +2,7 @@ import { Environment, NotifiedLoop } from '@itn/core';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EventLogReader, LogEvent, LogPosition } from './event-log.reader';
+import { EVENTS_CHANNEL } from './event-log.signal';
 
 export type EventListener = (e: LogEvent) => void;
 
@@ -28,7 +29,7 @@ export class EventFollower implements OnApplicationBootstrap, OnApplicationShutd
     this.loop = new NotifiedLoop({
       name: EventFollower.name,
       databaseUrl: config.get('DATABASE_URL', { infer: true }),
-      channel: 'itn_events',
+      channel: EVENTS_CHANNEL,
       pollMs: config.get('RELAY_POLL_MS', { infer: true }),
       minIntervalMs: config.get('LOG_READ_INTERVAL_MS', { infer: true }),
       round: async () => (await this.followOnce()) === BATCH,

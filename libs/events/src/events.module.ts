@@ -1,9 +1,10 @@
 import { Global, Module } from '@nestjs/common';
+import { EventLogSignal } from './event-log.signal';
 import { EventLogWriter } from './event-log.writer';
 
 @Global()
 @Module({
-  providers: [EventLogWriter],
-  exports: [EventLogWriter],
+  providers: [EventLogWriter, EventLogSignal],
+  exports: [EventLogWriter, EventLogSignal],
 })
 export class EventsModule {}

@@ -1,5 +1,6 @@
 export * from './event-follower.service';
 export * from './event-log.reader';
+export * from './event-log.signal';
 export * from './event-log.writer';
 export * from './event-types';
 export * from './events.module';

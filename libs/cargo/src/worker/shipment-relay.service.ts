@@ -1,4 +1,5 @@
 import { Environment, NotifiedLoop } from '@itn/core';
+import { EVENTS_CHANNEL } from '@itn/events';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -42,7 +43,7 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
     this.loop = new NotifiedLoop({
       name: ShipmentRelay.name,
       databaseUrl: config.get('DATABASE_URL', { infer: true }),
-      channel: 'itn_events',
+      channel: EVENTS_CHANNEL,
       pollMs: config.get('RELAY_POLL_MS', { infer: true }),
       minIntervalMs: config.get('LOG_READ_INTERVAL_MS', { infer: true }),
       round: async () => (await this.relayOnce()) === BATCH,

@@ -4,6 +4,7 @@ import { CreateInventoryAndEvents1764160200000 } from './1764160200000-CreateInv
 import { CreateShipments1764160300000 } from './1764160300000-CreateShipments';
 import { CreateTrades1764160400000 } from './1764160400000-CreateTrades';
 import { CreateShipmentFunction1764160500000 } from './1764160500000-CreateShipmentFunction';
+import { NotifyAfterCommit1764160600000 } from './1764160600000-NotifyAfterCommit';
 
 /** Every migration in order; a new migration is appended here and never edited once merged. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CreateShipments1764160300000,
   CreateTrades1764160400000,
   CreateShipmentFunction1764160500000,
+  NotifyAfterCommit1764160600000,
 ];

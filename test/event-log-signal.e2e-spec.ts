@@ -1,0 +1,134 @@
+import { EVENTS_CHANNEL, EventLogSignal, EventLogWriter, NewEvent } from '@itn/events';
+import { Client } from 'pg';
+import { Actor, createActor } from './helpers/auth';
+import { waitFor } from './helpers/invariants';
+import { createTestApp, TestApp } from './helpers/test-app';
+import { buildWorld, World } from './helpers/world';
+
+/**
+ * The log's followers are notified after a commit that wrote events, never from within the
+ * writing transaction (a notifying transaction holds a database-wide lock until its commit is
+ * flushed, which made every writer of events commit one at a time).
+ */
+describe('Event log notifications (e2e)', () => {
+  let t: TestApp;
+  let admin: Actor;
+  let w: World;
+  let listener: Client;
+  const received: number[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    admin = await createActor(t, 'admin');
+    w = await buildWorld(admin, { stations: ['S', 'B'], commodities: ['ORE'] });
+    listener = new Client({ connectionString: process.env.DATABASE_URL });
+    await listener.connect();
+    listener.on('notification', (n) => {
+      if (n.channel === EVENTS_CHANNEL) received.push(Date.now());
+    });
+    await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+  });
+  afterAll(async () => {
+    await listener.end();
+    await t.close();
+  });
+
+  /** Waits for a notification after `since` and answers when it came. */
+  const notifiedAfter = (since: number) =>
+    waitFor(
+      () => Promise.resolve(received.find((at) => at >= since)),
+      (at) => at !== undefined,
+      { timeoutMs: 2_000, intervalMs: 10 },
+    );
+
+  const probe = (): NewEvent<'inventory.changed'> => ({
+    type: 'inventory.changed',
+    stationIds: [w.stations.S],
+    data: {
+      stationId: w.stations.S,
+      commodityId: w.commodities.ORE,
+      onHand: 1,
+      reserved: 0,
+      available: 1,
+      incoming: 0,
+      delta: 0,
+      reason: 'test',
+    },
+  });
+
+  it('leaves no trigger on the events table to notify from within transactions', async () => {
+    const triggers = await t.dataSource.query<{ tgname: string }[]>(
+      `SELECT tgname FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal`,
+    );
+    expect(triggers).toEqual([]);
+  });
+
+  it('announces a transaction’s events after it commits, and not at all when it rolls back', async () => {
+    const signal = t.app.get(EventLogSignal);
+    const writer = t.app.get(EventLogWriter);
+    const announce = jest.spyOn(signal, 'announce');
+    try {
+      let announcedInside = -1;
+      await t.dataSource.transaction(async (tx) => {
+        await writer.append(tx, [probe()]);
+        announcedInside = announce.mock.calls.length;
+      });
+      expect(announcedInside).toBe(0);
+      expect(announce).toHaveBeenCalledTimes(1);
+
+      announce.mockClear();
+      await expect(
+        t.dataSource.transaction(async (tx) => {
+          await writer.append(tx, [probe()]);
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+      expect(announce).not.toHaveBeenCalled();
+    } finally {
+      announce.mockRestore();
+    }
+  });
+
+  it('notifies the followers of an adjustment (a transaction) and of a trade (one statement)', async () => {
+    // Announced before the answer goes out: the worker's later steps announce too, so a
+    // notification alone would not tell whose it was.
+    const announce = jest.spyOn(t.app.get(EventLogSignal), 'announce');
+    try {
+      const beforeAdjustment = Date.now();
+      await admin
+        .post(`/api/inventory/${w.stations.S}/adjustments`)
+        .send({ commodityId: w.commodities.ORE, delta: 100, reason: 'stock' })
+        .expect(201);
+      expect(announce).toHaveBeenCalled();
+      await notifiedAfter(beforeAdjustment);
+
+      const trader = await createActor(t, 'trader', [w.stations.B]);
+      announce.mockClear();
+      const beforeTrade = Date.now();
+      await trader
+        .post('/api/trades')
+        .send({
+          sellerStationId: w.stations.S,
+          buyerStationId: w.stations.B,
+          items: [{ commodityId: w.commodities.ORE, quantity: 2, unitPrice: 10 }],
+        })
+        .expect(201);
+      expect(announce).toHaveBeenCalled();
+      await notifiedAfter(beforeTrade);
+    } finally {
+      announce.mockRestore();
+    }
+  });
+
+  it('folds announcements made while one is on its way into one more', async () => {
+    const signal = t.app.get(EventLogSignal);
+    await new Promise((r) => setTimeout(r, 200)); // let earlier notifications arrive
+    const before = Date.now();
+    for (let i = 0; i < 50; i++) signal.announce();
+    await notifiedAfter(before);
+    await new Promise((r) => setTimeout(r, 300));
+    const count = received.filter((at) => at >= before).length;
+    expect(count).toBeGreaterThanOrEqual(1);
+    expect(count).toBeLessThanOrEqual(2);
+  });
+});
