@@ -2,7 +2,13 @@ import { Environment } from '@itn/core';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Client } from 'pg';
-import { DataSource, type EntityManager, type EntitySubscriberInterface, type TransactionCommitEvent } from 'typeorm';
+import {
+  DataSource,
+  type EntityManager,
+  type EntitySubscriberInterface,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
+} from 'typeorm';
 
 /** The channel on which the log's followers are told that events were committed. */
 export const EVENTS_CHANNEL = 'itn_events';
@@ -53,6 +59,11 @@ export class EventLogSignal implements EntitySubscriberInterface, OnApplicationS
     if (queryRunner.isTransactionActive || !queryRunner.data[WROTE_EVENTS]) return;
     delete queryRunner.data[WROTE_EVENTS];
     this.announce();
+  }
+
+  /** What a rolled-back transaction wrote was never committed: nothing to announce. */
+  afterTransactionRollback({ queryRunner }: TransactionRollbackEvent): void {
+    if (!queryRunner.isTransactionActive) delete queryRunner.data[WROTE_EVENTS];
   }
 
   /** Tells the followers that events were committed. */

@@ -63,7 +63,7 @@ export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
    * Counts the request and lets it through when every budget that applies to it is counted in
    * memory and has room (what canActivate would do, without a promise); else counts nothing
    * and answers false, and the router's canActivate decides. Routes that set their own limits
-   * (@Throttle and the like) always go to the router.
+   * (@Throttle and the like), and throttlers that ignore some user agents, always go to the router.
    */
   admitsFromMemory(context: ExecutionContext): boolean {
     const storage = this.storageService;
@@ -75,6 +75,7 @@ export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
       const name = throttler.name ?? 'default';
       if (this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + name, targets)) continue;
       if ((throttler.skipIf ?? this.commonOptions.skipIf)?.(context)) continue;
+      if (throttler.ignoreUserAgents ?? this.commonOptions.ignoreUserAgents) return false;
       const { limit, ttl, blockDuration } = throttler;
       if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof (blockDuration ?? ttl) !== 'number')
         return false;
