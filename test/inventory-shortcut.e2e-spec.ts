@@ -1,5 +1,7 @@
-import { StationAccessPolicy } from '@itn/auth';
+import { GlobalGuards, StationAccessPolicy } from '@itn/auth';
 import { InventoryReadShortcut } from '@itn/inventory';
+import { InventoryController } from '../libs/inventory/src/inventory.controller';
+import { CanActivate, Controller, Get, UseGuards, UseInterceptors, type NestInterceptor } from '@nestjs/common';
 import request from 'supertest';
 import { Actor, createActor } from './helpers/auth';
 import { expectErrorFormat } from './helpers/error-format';
@@ -149,5 +151,30 @@ describe('Inventory reads without the router (e2e)', () => {
     for (let i = 0; i < 3; i++) await member.get(path).expect(200);
     expect(shortcutAnswers()).toEqual([true, true, true, true]);
     expect(await count()).toBe(before + 3);
+  });
+
+  it('refuses, at start-up, to shortcut a route with guards or interceptors of its own', () => {
+    class OwnGuard implements CanActivate {
+      canActivate = () => false;
+    }
+    class OwnInterceptor implements NestInterceptor {
+      intercept: NestInterceptor['intercept'] = (_context, next) => next.handle();
+    }
+    @Controller('guarded')
+    class Guarded {
+      @Get()
+      @UseGuards(OwnGuard)
+      read() {}
+    }
+    @Controller('intercepted')
+    @UseInterceptors(OwnInterceptor)
+    class Intercepted {
+      @Get()
+      read() {}
+    }
+    const guards = t.app.get(GlobalGuards);
+    expect(() => guards.assertOnlyGlobal(Guarded, 'read')).toThrow(/Guarded.read has __guards__/);
+    expect(() => guards.assertOnlyGlobal(Intercepted, 'read')).toThrow(/Intercepted.read has __interceptors__/);
+    expect(() => guards.assertOnlyGlobal(InventoryController, 'get')).not.toThrow();
   });
 });

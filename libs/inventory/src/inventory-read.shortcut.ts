@@ -25,6 +25,7 @@ export class InventoryReadShortcut implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    this.guards.assertOnlyGlobal(InventoryController, 'get');
     this.shortcuts?.register('GET', `/${API_PREFIX}/inventory/:stationId`, (request, reply) =>
       this.answer(request, reply),
     );

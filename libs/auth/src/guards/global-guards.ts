@@ -1,9 +1,15 @@
 import { AppThrottlerGuard, RouteContext, type InMemoryGuard } from '@itn/core';
-import { Injectable, type Type } from '@nestjs/common';
+import { Injectable, OnModuleInit, type Type } from '@nestjs/common';
+import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
+import { ModuleRef } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StationAccessGuard } from '../station-access';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { RolesGuard } from './roles.guard';
+
+function handlerOf<T>(controller: Type<T>, method: keyof T & string): (...args: never[]) => unknown {
+  return (controller.prototype as Record<string, (...args: never[]) => unknown>)[method];
+}
 
 /**
  * The guards every HTTP route passes, in the order they run: who is calling, then what they
@@ -11,13 +17,31 @@ import { RolesGuard } from './roles.guard';
  */
 export const GLOBAL_GUARDS: Type<InMemoryGuard>[] = [JwtAuthGuard, RolesGuard, StationAccessGuard, AppThrottlerGuard];
 
-/** The global guards' instances, for route shortcuts that answer without Nest's router. */
+/**
+ * The global guards' instances, in GLOBAL_GUARDS order, for route shortcuts that answer
+ * without Nest's router: a guard added to GLOBAL_GUARDS is asked by the shortcuts too.
+ */
 @Injectable()
-export class GlobalGuards {
-  private readonly guards: InMemoryGuard[];
+export class GlobalGuards implements OnModuleInit {
+  private guards: InMemoryGuard[] = [];
 
-  constructor(jwt: JwtAuthGuard, roles: RolesGuard, stationAccess: StationAccessGuard, throttler: AppThrottlerGuard) {
-    this.guards = [jwt, roles, stationAccess, throttler];
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  onModuleInit(): void {
+    this.guards = GLOBAL_GUARDS.map((guard) => this.moduleRef.get(guard));
+  }
+
+  /**
+   * For a shortcut, at start-up: refuses a route with guards or interceptors of its own
+   * (@UseGuards, @UseInterceptors), which admitFromMemory would not run.
+   */
+  assertOnlyGlobal<T>(controller: Type<T>, method: keyof T & string): void {
+    const targets = [controller, handlerOf(controller, method)];
+    for (const key of [GUARDS_METADATA, INTERCEPTORS_METADATA]) {
+      if (targets.some((target) => ((Reflect.getMetadata(key, target) as unknown[] | undefined) ?? []).length > 0)) {
+        throw new Error(`${controller.name}.${method} has ${key} of its own: a shortcut would skip them`);
+      }
+    }
   }
 
   /**
@@ -31,8 +55,7 @@ export class GlobalGuards {
     controller: Type<T>,
     method: keyof T & string,
   ): boolean {
-    const handler = (controller.prototype as Record<string, (...args: never[]) => unknown>)[method];
-    const context = new RouteContext(request, reply, controller, handler);
-    return this.guards.every((guard) => guard.admitsFromMemory(context));
+    const context = new RouteContext(request, reply, controller, handlerOf(controller, method));
+    return this.guards.length > 0 && this.guards.every((guard) => guard.admitsFromMemory(context));
   }
 }
