@@ -124,8 +124,9 @@ export async function realtimePhase(ctx) {
         maxSockets: config.connections,
         request: () => randomTradeRequest(tokens),
       });
-      await new Promise((r) => setTimeout(r, GRACE_MS));
+      // CPU is averaged over the sending window only: the grace period after it is mostly idle.
       const usage = sampler.stop();
+      await new Promise((r) => setTimeout(r, GRACE_MS));
       const otherTransactions = await olderTx.stop();
       const result = /** @type {any} */ (await ask(child, { cmd: 'stop' }, 'result', 30_000));
       const trades = await query(
