@@ -31,10 +31,6 @@ const AUTH_RATE_LIMITED = 'itn:authRateLimited';
 /** The stricter budget of the `auth` throttler (login, register) applies to this route. */
 export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMITED, true);
 
-/**
- * Per user when authenticated, per client address otherwise; 429 in the error format with
- * Retry-After, and X-RateLimit-Limit/Remaining/Reset on every limited response.
- */
 /** Metadata with which a route sets its own limit, window, block, tracker or key (per throttler name). */
 const ROUTE_OVERRIDES = [
   THROTTLER_LIMIT,
@@ -44,8 +40,25 @@ const ROUTE_OVERRIDES = [
   THROTTLER_KEY_GENERATOR,
 ];
 
+/** A budget of a throttler that applies to a route, as admitsFromMemory counts it. */
+interface MemoryBudget {
+  name: string;
+  ttl: number;
+  limit: number;
+  block: number;
+  skipIf?: (context: ExecutionContext) => boolean;
+  /** The names of the X-RateLimit headers, or null when the throttler sets none. */
+  headers: { limit: string; remaining: string; reset: string } | null;
+}
+
+/**
+ * Per user when authenticated, per client address otherwise; 429 in the error format with
+ * Retry-After, and X-RateLimit-Limit/Remaining/Reset on every limited response.
+ */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
+  private readonly memoryPlans = new WeakMap<object, WeakMap<object, MemoryBudget[] | null>>();
+
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -63,36 +76,84 @@ export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
    * Counts the request and lets it through when every budget that applies to it is counted in
    * memory and has room (what canActivate would do, without a promise); else counts nothing
    * and answers false, and the router's canActivate decides. Routes that set their own limits
-   * (@Throttle and the like), and throttlers that ignore some user agents, always go to the router.
+   * (@Throttle and the like), and throttlers that ignore some user agents or track callers
+   * their own way, always go to the router.
    */
   admitsFromMemory(context: ExecutionContext): boolean {
     const storage = this.storageService;
     if (!(storage instanceof RedisThrottlerStorage)) return false;
-    const targets = [context.getHandler(), context.getClass()];
+    const budgets = this.memoryBudgetsOf(context.getHandler(), context.getClass());
+    if (budgets === null) return false;
     const request = context.switchToHttp().getRequest<Record<string, unknown>>();
-    const budgets: { name: string; key: string; ttl: number; limit: number; block: number }[] = [];
+    const keys: (string | undefined)[] = [];
+    for (const budget of budgets) {
+      if (budget.skipIf?.(context)) {
+        keys.push(undefined);
+        continue;
+      }
+      const key = this.generateKey(context, this.trackerOf(request), budget.name);
+      if (!storage.admitsNow(key, budget.limit, budget.name)) return false;
+      keys.push(key);
+    }
+    const reply = context.switchToHttp().getResponse<Record<string, unknown>>();
+    budgets.forEach(({ name, ttl, limit, block, headers }, i) => {
+      const key = keys[i];
+      if (key === undefined) return;
+      const { totalHits, timeToExpire } = storage.incrementNow(key, ttl, limit, block, name);
+      if (!headers) return;
+      this.setResponseHeader(reply, headers.limit, limit);
+      this.setResponseHeader(reply, headers.remaining, Math.max(0, limit - totalHits));
+      this.setResponseHeader(reply, headers.reset, timeToExpire);
+    });
+    return true;
+  }
+
+  /**
+   * What admitsFromMemory needs of a route's metadata and the throttlers' options, worked out
+   * once per route (a dozen metadata lookups otherwise, on every request): the budgets that
+   * apply to it, or null when the route must go to the router.
+   */
+  private memoryBudgetsOf(handler: object, controller: object): MemoryBudget[] | null {
+    let byController = this.memoryPlans.get(handler);
+    if (!byController) this.memoryPlans.set(handler, (byController = new WeakMap()));
+    let budgets = byController.get(controller);
+    if (budgets === undefined) byController.set(controller, (budgets = this.planMemoryBudgets(handler, controller)));
+    return budgets;
+  }
+
+  private planMemoryBudgets(handler: object, controller: object): MemoryBudget[] | null {
+    const targets = [handler, controller] as Parameters<RouteMetadata['getAllAndOverride']>[1];
+    const common = this.commonOptions;
+    if (!Array.isArray(this.options) && (this.options.getTracker || this.options.generateKey)) return null;
+    const budgets: MemoryBudget[] = [];
     for (const throttler of this.throttlers) {
       const name = throttler.name ?? 'default';
       if (this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + name, targets)) continue;
-      if ((throttler.skipIf ?? this.commonOptions.skipIf)?.(context)) continue;
-      if (throttler.ignoreUserAgents ?? this.commonOptions.ignoreUserAgents) return false;
+      if (throttler.ignoreUserAgents ?? common.ignoreUserAgents) return null;
+      if (throttler.getTracker || throttler.generateKey) return null;
       const { limit, ttl, blockDuration } = throttler;
       if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof (blockDuration ?? ttl) !== 'number')
-        return false;
-      if (ROUTE_OVERRIDES.some((k) => this.reflector.getAllAndOverride(k + name, targets) !== undefined)) return false;
-      const key = this.generateKey(context, this.trackerOf(request), name);
-      if (!storage.admitsNow(key, limit, name)) return false;
-      budgets.push({ name, key, ttl, limit, block: (blockDuration as number | undefined) ?? ttl });
-    }
-    const reply = context.switchToHttp().getResponse<Record<string, unknown>>();
-    for (const { name, key, ttl, limit, block } of budgets) {
-      const { totalHits, timeToExpire } = storage.incrementNow(key, ttl, limit, block, name);
+        return null;
+      if (ROUTE_OVERRIDES.some((k) => this.reflector.getAllAndOverride(k + name, targets) !== undefined)) return null;
       const suffix = name === 'default' ? '' : `-${name}`;
-      this.setResponseHeader(reply, `${this.headerPrefix}-Limit${suffix}`, limit);
-      this.setResponseHeader(reply, `${this.headerPrefix}-Remaining${suffix}`, Math.max(0, limit - totalHits));
-      this.setResponseHeader(reply, `${this.headerPrefix}-Reset${suffix}`, timeToExpire);
+      budgets.push({
+        name,
+        ttl,
+        limit,
+        block: (blockDuration as number | undefined) ?? ttl,
+        skipIf: throttler.skipIf ?? common.skipIf,
+        headers:
+          (throttler.setHeaders ?? common.setHeaders ?? true)
+            ? {
+                // In lower case, as Fastify keeps them (it lower-cases every name, per request).
+                limit: `${this.headerPrefix}-Limit${suffix}`.toLowerCase(),
+                remaining: `${this.headerPrefix}-Remaining${suffix}`.toLowerCase(),
+                reset: `${this.headerPrefix}-Reset${suffix}`.toLowerCase(),
+              }
+            : null,
+      });
     }
-    return true;
+    return budgets;
   }
 
   /** The budget's key: per throttler, route and caller, in plain text (the default hashes it on every request). */
