@@ -29,3 +29,4 @@ export * from './metrics/metrics';
 export * from './http/shutdown';
 export * from './database/prepared';
 export * from './http/route-shortcuts';
+export * from './logging/request-logger';

@@ -28,7 +28,7 @@ export function inventoryAnswer(
   { body, etag }: InventorySnapshot,
   ifNoneMatch: string | undefined,
 ): Buffer | undefined {
-  void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
+  void reply.header('etag', etag).header('cache-control', 'private, no-cache');
   if (matchesEtag(ifNoneMatch, etag)) {
     void reply.status(HttpStatus.NOT_MODIFIED);
     return undefined;

@@ -15,6 +15,7 @@ import type { Environment } from '../config/environment';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 import { DomainError } from '../errors/domain-error';
 import { FieldError, HttpExceptionFilter, RequestValidationError, toErrorBody } from '../errors/http-exception.filter';
+import { RequestLogger } from '../logging/request-logger';
 import { HttpMetrics } from '../metrics/metrics';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteShortcuts } from './route-shortcuts';
@@ -46,6 +47,8 @@ export function createHttpAdapter(options: HttpAdapterOptions): FastifyAdapter {
     loggerInstance: options.logger,
     // One line per request is written in onResponse below, with the user and the latency.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is made on first use; most requests never log a line.
+    childLoggerFactory: RequestLogger.factory,
     routerOptions: { maxParamLength: 200 },
     // Errors of the router itself (a path parameter too long, a malformed URL).
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -100,7 +103,8 @@ function securityHeaders(options: HelmetOptions): Record<string, string> {
     removeHeader: (name: string) => void delete headers[name],
   };
   helmet(options)({} as never, response as never, () => undefined);
-  return headers;
+  // In lower case, as Fastify keeps them: it lower-cases every name it is given, per request.
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 const SECURITY_HEADERS = securityHeaders(HELMET_OPTIONS);
