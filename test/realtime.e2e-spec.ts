@@ -1,4 +1,5 @@
 import { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import request from 'supertest';
 import { startApiProcess } from './helpers/api-process';
 import { Actor, createActor } from './helpers/auth';
@@ -125,6 +126,30 @@ describe('Real-time updates (e2e)', () => {
     expect(
       client.received.filter((e) => e.type === 'trade.created' && e.data.transactionId === res.body.transactionId),
     ).toHaveLength(1);
+  });
+
+  it('sends a socket the events of one transaction in one write, in log order', async () => {
+    const client = await connect(t.url, traderA.accessToken);
+    await client.subscribe(w.stations.A);
+    await sentinel(client);
+    // The server's end of this client's connection: count the writes that reach the TCP socket.
+    const { RealtimeGateway } = await import('@itn/events');
+    const serverSocket = t.app.get(RealtimeGateway).server.sockets.sockets.get(client.socket.id!)!;
+    const tcp = (serverSocket.conn.transport as unknown as { socket: { _socket: Socket } }).socket._socket;
+    const writes = [jest.spyOn(tcp, '_write' as never), jest.spyOn(tcp, '_writev' as never)];
+    try {
+      const res = await trade(w.stations.A, w.stations.B);
+      await client.waitFor((e) => e.type === 'trade.created' && e.data.transactionId === res.body.transactionId);
+      const events = client.received.filter(
+        (e) => e.data.shipmentId === res.body.shipmentId || e.data.reason === 'reservation',
+      );
+      // The trade's three events for A (shipment, reserved stock, trade), written together.
+      expect(events.map((e) => e.type)).toEqual(['shipment.status_changed', 'inventory.changed', 'trade.created']);
+      expect(events.map((e) => BigInt(e.id))).toEqual(events.map((e) => BigInt(e.id)).sort((a, b) => (a < b ? -1 : 1)));
+      expect(writes.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBe(1);
+    } finally {
+      writes.forEach((spy) => spy.mockRestore());
+    }
   });
 
   describe('across two API processes', () => {

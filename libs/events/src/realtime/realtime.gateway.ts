@@ -13,6 +13,7 @@ import type { Server, Socket } from 'socket.io';
 import { EventFollower } from '../event-follower.service';
 import { comparePositions, EventLogReader, LogEvent, LogPosition } from '../event-log.reader';
 import { LogCatchUp } from './log-catch-up';
+import { SocketBursts } from './socket-bursts';
 import {
   ClientToServerEvents,
   ServerToClientEvents,
@@ -47,6 +48,7 @@ export class RealtimeGateway
   implements OnGatewayInit, OnGatewayDisconnect, OnApplicationBootstrap, BeforeApplicationShutdown
 {
   @WebSocketServer() server: ItnServer;
+  private readonly bursts = new SocketBursts();
 
   constructor(
     private readonly tokens: TokensService,
@@ -153,6 +155,10 @@ export class RealtimeGateway
     const rooms = this.server.sockets.adapter.rooms;
     const targets = e.event.stationIds.map(stationRoom).filter((room) => rooms.has(room));
     if (targets.length === 0) return;
+    // The follower hands out a batch of events in one turn: each socket gets its share in one write.
+    for (const room of targets) {
+      for (const id of rooms.get(room)!) this.bursts.hold(this.server.sockets.sockets.get(id));
+    }
     // One emit to the union of rooms: a socket in several of them gets the event once.
     this.server.to(targets).emit(e.event.type, e.event as never);
   }
