@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BENCH_DIR, config, dataset } from '../lib/config.mjs';
-import { query } from '../lib/db.mjs';
+import { query, refreshStatistics } from '../lib/db.mjs';
 import { memberStation, stationId } from '../lib/ids.mjs';
 import { paced } from '../lib/pacer.mjs';
 import { forkTracked, startSampler, stopTracked } from '../lib/procs.mjs';
@@ -106,6 +106,7 @@ export async function realtimePhase(ctx) {
         maxSockets: config.connections,
         request: () => randomTradeRequest(tokens),
       });
+      await refreshStatistics();
       await new Promise((r) => setTimeout(r, 1000));
       const [{ now: dbStart }] = await query('SELECT clock_timestamp() AS now');
       await ask(child, { cmd: 'start', since: Date.now() }, 'started', 10_000);

@@ -1,5 +1,5 @@
 import { config } from '../lib/config.mjs';
-import { query } from '../lib/db.mjs';
+import { refreshStatistics } from '../lib/db.mjs';
 import { randInt, randomTrade } from '../lib/ids.mjs';
 import { cannon, summarise } from '../lib/load.mjs';
 import { startSampler } from '../lib/procs.mjs';
@@ -39,13 +39,7 @@ export async function tradesPhase(ctx) {
   const opts = { url: service.baseUrl, connections: config.connections, requests: tradeRequests(tokens) };
   const warmup = Math.min(3, Math.max(1, Math.round(config.seconds / 5)));
   await cannon({ ...opts, duration: warmup }, warmup);
-  // The trade tables were empty when seeded and analyzed; by now they hold the warm-up's trades.
-  // A live database gets fresh statistics from autovacuum within its first minute (naptime);
-  // this phase starts seconds after the seed, so it is done here. ANALYZE also makes the
-  // service's connections plan their cached statements again: planned on empty tables, the
-  // foreign-key check of every trade line scanned all of `trades` (4.6 ms per trade statement
-  // instead of 1.8 in one run), which pgbench, connecting later, never paid.
-  await query('ANALYZE');
+  await refreshStatistics();
 
   const sampler = startSampler({
     pids: { service: /** @type {number} */ (service.child.pid) },
