@@ -1,4 +1,4 @@
-import { DomainError, IS_PUBLIC, RouteMetadata, type InMemoryGuard } from '@itn/core';
+import { DomainError, IS_PUBLIC, RouteMetadata, type InMemoryGuard, admitsUnlessRefused } from '@itn/core';
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth-user';
 import { TokensService } from '../tokens.service';
@@ -31,11 +31,7 @@ export class JwtAuthGuard implements CanActivate, InMemoryGuard {
 
   /** Verifying a token needs no I/O: the answer of canActivate, with refusals as false. */
   admitsFromMemory(context: ExecutionContext): boolean {
-    try {
-      return this.canActivate(context);
-    } catch {
-      return false;
-    }
+    return admitsUnlessRefused(() => this.canActivate(context));
   }
 }
 

@@ -1,4 +1,4 @@
-import { DomainError, RouteMetadata, type InMemoryGuard } from '@itn/core';
+import { DomainError, RouteMetadata, type InMemoryGuard, admitsUnlessRefused } from '@itn/core';
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { AuthUser, REQUIRED_ROLES } from '../auth-user';
 import type { Role } from '../entities/user.entity';
@@ -20,10 +20,6 @@ export class RolesGuard implements CanActivate, InMemoryGuard {
 
   /** The answer of canActivate (it needs no I/O), with refusals as false. */
   admitsFromMemory(context: ExecutionContext): boolean {
-    try {
-      return this.canActivate(context);
-    } catch {
-      return false;
-    }
+    return admitsUnlessRefused(() => this.canActivate(context));
   }
 }

@@ -22,7 +22,7 @@ import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
 import { REDIS } from '../redis/redis.module';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
-import { RouteMetadata, RouteMetadataModule } from './route-metadata';
+import { PerRoute, RouteMetadata, RouteMetadataModule } from './route-metadata';
 import type { InMemoryGuard } from './route-shortcuts';
 import type Redis from 'ioredis';
 
@@ -57,7 +57,12 @@ interface MemoryBudget {
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
-  private readonly memoryPlans = new WeakMap<object, WeakMap<object, MemoryBudget[] | null>>();
+  /**
+   * What admitsFromMemory needs of a route's metadata and the throttlers' options, worked out
+   * once per route (a dozen metadata lookups otherwise, on every request): the budgets that
+   * apply to it, or null when the route must go to the router.
+   */
+  private readonly memoryBudgets = new PerRoute((handler, controller) => this.planMemoryBudgets(handler, controller));
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -82,7 +87,7 @@ export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
   admitsFromMemory(context: ExecutionContext): boolean {
     const storage = this.storageService;
     if (!(storage instanceof RedisThrottlerStorage)) return false;
-    const budgets = this.memoryBudgetsOf(context.getHandler(), context.getClass());
+    const budgets = this.memoryBudgets.get(context.getHandler(), context.getClass());
     if (budgets === null) return false;
     const request = context.switchToHttp().getRequest<Record<string, unknown>>();
     const keys: (string | undefined)[] = [];
@@ -106,19 +111,6 @@ export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
       this.setResponseHeader(reply, headers.reset, timeToExpire);
     });
     return true;
-  }
-
-  /**
-   * What admitsFromMemory needs of a route's metadata and the throttlers' options, worked out
-   * once per route (a dozen metadata lookups otherwise, on every request): the budgets that
-   * apply to it, or null when the route must go to the router.
-   */
-  private memoryBudgetsOf(handler: object, controller: object): MemoryBudget[] | null {
-    let byController = this.memoryPlans.get(handler);
-    if (!byController) this.memoryPlans.set(handler, (byController = new WeakMap()));
-    let budgets = byController.get(controller);
-    if (budgets === undefined) byController.set(controller, (budgets = this.planMemoryBudgets(handler, controller)));
-    return budgets;
   }
 
   private planMemoryBudgets(handler: object, controller: object): MemoryBudget[] | null {

@@ -10,7 +10,7 @@ import { Reflector } from '@nestjs/core';
  */
 @Injectable()
 export class RouteMetadata extends Reflector {
-  private readonly routes = new WeakMap<object, WeakMap<object, Map<unknown, unknown>>>();
+  private readonly routes = new PerRoute<Map<unknown, unknown>>(() => new Map());
 
   override getAllAndOverride<TResult = unknown, TKey = unknown>(
     metadataKey: TKey,
@@ -18,12 +18,26 @@ export class RouteMetadata extends Reflector {
   ): TResult {
     const [handler, controller] = targets;
     if (targets.length !== 2) return super.getAllAndOverride<TResult, TKey>(metadataKey, targets);
-    let byController = this.routes.get(handler);
-    if (!byController) this.routes.set(handler, (byController = new WeakMap()));
-    let values = byController.get(controller);
-    if (!values) byController.set(controller, (values = new Map()));
+    const values = this.routes.get(handler, controller);
     if (!values.has(metadataKey)) values.set(metadataKey, super.getAllAndOverride(metadataKey, targets));
     return values.get(metadataKey) as TResult;
+  }
+}
+
+/**
+ * A value per route (handler and controller), worked out by `compute` the first time the route
+ * asks: for what depends only on a route's metadata, which is fixed once the app is built.
+ */
+export class PerRoute<V> {
+  private readonly byHandler = new WeakMap<object, WeakMap<object, V>>();
+
+  constructor(private readonly compute: (handler: object, controller: object) => V) {}
+
+  get(handler: object, controller: object): V {
+    let byController = this.byHandler.get(handler);
+    if (!byController) this.byHandler.set(handler, (byController = new WeakMap()));
+    if (!byController.has(controller)) byController.set(controller, this.compute(handler, controller));
+    return byController.get(controller) as V;
   }
 }
 

@@ -58,6 +58,18 @@ export interface InMemoryGuard extends CanActivate {
   admitsFromMemory(context: ExecutionContext): boolean;
 }
 
+/**
+ * admitsFromMemory for a guard whose canActivate decides without I/O: its answer, with a
+ * refusal (thrown as an error for the router to answer) as false.
+ */
+export function admitsUnlessRefused(canActivate: () => boolean): boolean {
+  try {
+    return canActivate();
+  } catch {
+    return false;
+  }
+}
+
 /** The ExecutionContext of an HTTP request to a controller method, for guards run outside Nest's router. */
 export class RouteContext implements ExecutionContext, HttpArgumentsHost {
   constructor(
