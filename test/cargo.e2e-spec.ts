@@ -1,5 +1,6 @@
 import { SHIPMENTS_QUEUE, ShipmentJob, ShipmentRelay, ShipmentsProcessor } from '@itn/cargo';
 import { getQueueToken } from '@nestjs/bullmq';
+import { ConfigService } from '@nestjs/config';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { ChildProcess } from 'node:child_process';
 import { freePort } from './helpers/api-process';
@@ -434,6 +435,51 @@ describe('Cargo steps, one at a time (e2e)', () => {
       .getJobs(['delayed'])
       .then((jobs) => [{ n: jobs.filter((j) => j.id === `dispatch-${id}`).length }]);
     expect(n).toBe(1);
+  });
+
+  it('lets one relay at a time move the cursor, and keeps no transaction open while it enqueues', async () => {
+    const first = t.app.get(ShipmentRelay);
+    const second = new ShipmentRelay(queue, t.app.get(ConfigService));
+    const cursor = async () =>
+      (await t.dataSource.query(`SELECT event_id::int AS n FROM relay_cursors WHERE name = 'shipments'`))[0]?.n;
+    // What the relays' connections are doing while the jobs go to Redis.
+    const sessions: { state: string; xid: string | null }[] = [];
+    const addBulk = queue.addBulk.bind(queue);
+    const spy = jest.spyOn(queue, 'addBulk').mockImplementation(async (jobs) => {
+      sessions.push(
+        ...(await t.dataSource.query(
+          `SELECT state, backend_xid::text AS xid FROM pg_stat_activity WHERE application_name = 'itn-shipment-relay'`,
+        )),
+      );
+      return addBulk(jobs);
+    });
+    try {
+      await ship(2);
+      // The app's relay has moved the cursor past the new shipment's event: it holds the lock.
+      const [{ last }] = await t.dataSource.query(
+        `SELECT max(id)::int AS last FROM events WHERE type = 'shipment.status_changed'`,
+      );
+      await waitFor(cursor, (n) => n >= last);
+      await t.dataSource.query(`UPDATE relay_cursors SET tx_id = '0', event_id = 0`);
+      expect(await second.relayOnce()).toBe(0);
+
+      // The first relay replays (in this call, or in a round of its own loop that came first).
+      sessions.length = 0;
+      await first.relayOnce();
+      expect(await cursor()).toBeGreaterThanOrEqual(last);
+      expect(sessions.length).toBeGreaterThan(0);
+      expect(sessions.filter((s) => s.state !== 'idle' || s.xid !== null)).toEqual([]);
+
+      // A relay that stops releases the lock; the other one takes over.
+      await first.onApplicationShutdown();
+      await t.dataSource.query(`UPDATE relay_cursors SET tx_id = '0', event_id = 0`);
+      expect(await second.relayOnce()).toBeGreaterThan(0);
+      expect(await cursor()).toBeGreaterThanOrEqual(last);
+    } finally {
+      spy.mockRestore();
+      await second.onApplicationShutdown();
+      await first.onApplicationBootstrap();
+    }
   });
 
   it('cancels before departure, releasing the reservation; after departure answers 409', async () => {

@@ -127,7 +127,7 @@ describe('Event log notifications (e2e)', () => {
     // sending backend) from those of the app, whose worker may still be moving shipments.
     const signal = new EventLogSignal({ subscribers: [] } as unknown as DataSource, t.app.get(ConfigService));
     try {
-      const connection = await signal['connection']();
+      const connection = await signal['connection'].get();
       const [{ pid }] = (await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
       const fromSender = () => received.filter((n) => n.processId === pid).length;
       for (let i = 0; i < 50; i++) signal.announce();

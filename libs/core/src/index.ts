@@ -23,6 +23,7 @@ export * from './idempotency/idempotency.module';
 export * from './idempotency/idempotency.service';
 export * from './idempotency/idempotency.http';
 export * from './queue/queue.module';
+export * from './database/dedicated-connection';
 export * from './database/notified-loop';
 export * from './logging/logger';
 export * from './metrics/metrics';

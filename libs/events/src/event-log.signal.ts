@@ -1,7 +1,6 @@
-import { Environment } from '@itn/core';
+import { DedicatedConnection, Environment } from '@itn/core';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Client } from 'pg';
 import {
   DataSource,
   type EntityManager,
@@ -32,15 +31,17 @@ const WROTE_EVENTS = 'itn:wroteEvents';
 @Injectable()
 export class EventLogSignal implements EntitySubscriberInterface, OnApplicationShutdown {
   private readonly logger = new Logger(EventLogSignal.name);
-  private readonly databaseUrl: string;
-  private client: Promise<Client> | null = null;
+  private readonly connection: DedicatedConnection;
   private sending = false;
   private again = false;
   private closed = false;
   private lastWarning = 0;
 
   constructor(dataSource: DataSource, config: ConfigService<Environment, true>) {
-    this.databaseUrl = config.get('DATABASE_URL', { infer: true });
+    this.connection = new DedicatedConnection({
+      databaseUrl: config.get('DATABASE_URL', { infer: true }),
+      applicationName: 'itn-event-signal',
+    });
     dataSource.subscribers.push(this);
   }
 
@@ -79,41 +80,22 @@ export class EventLogSignal implements EntitySubscriberInterface, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
-    const client = this.client;
-    this.client = null;
-    await client?.then((c) => c.end()).catch(() => undefined);
+    await this.connection.close();
   }
 
   private async send(): Promise<void> {
     do {
       this.again = false;
+      if (this.closed) break;
       try {
-        const client = await this.connection();
+        const client = await this.connection.get();
         await client.query(`NOTIFY ${EVENTS_CHANNEL}`);
       } catch (e) {
-        this.client = null;
+        await this.connection.close();
         this.warn(e);
       }
     } while (this.again && !this.closed);
     this.sending = false;
-  }
-
-  private connection(): Promise<Client> {
-    if (!this.client) {
-      const client = new Client({ connectionString: this.databaseUrl, application_name: 'itn-event-signal' });
-      client.on('error', () => {
-        if (this.client === connected) this.client = null;
-      });
-      const connected = client.connect().then(
-        () => client,
-        async (e: unknown) => {
-          await client.end().catch(() => undefined);
-          throw e;
-        },
-      );
-      this.client = connected;
-    }
-    return this.client;
   }
 
   private warn(e: unknown): void {

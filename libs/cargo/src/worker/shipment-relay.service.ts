@@ -1,14 +1,14 @@
-import { Environment, NotifiedLoop } from '@itn/core';
+import { DedicatedConnection, Environment, NotifiedLoop } from '@itn/core';
 import { EVENTS_CHANNEL } from '@itn/events';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
+import type { Client } from 'pg';
 import { SHIPMENTS_QUEUE, ShipmentJob, shipmentJobOptions } from '../shipment-jobs';
 
 const RELAY_NAME = 'shipments';
-/** Arbitrary constant key: one relay at a time moves the cursor. */
+/** Arbitrary constant key of the session lock: one relay at a time moves the cursor. */
 const RELAY_LOCK_KEY = 7_406_112_003;
 const BATCH = 500;
 
@@ -30,22 +30,37 @@ interface RelayRow {
  *
  * The log is read in (transaction id, event id) order, and only up to the oldest running
  * transaction, so an event committed late by a long transaction is never skipped.
+ *
+ * The relay works on a connection of its own, holding a session lock: no other relay moves the
+ * cursor while it is alive. Each of its statements is a transaction of its own, so it never
+ * keeps a transaction id open across a round trip (to Redis or to the next statement): the
+ * log's readers, which stop at the oldest running transaction, are never held back by it.
  */
 @Injectable()
 export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly loop: NotifiedLoop;
+  private readonly connection: DedicatedConnection;
+  /** The connection on which this relay holds the lock, if it does. */
+  private lockedOn: Client | null = null;
+  /** Rounds of this instance run one after the other. */
+  private round: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly dataSource: DataSource,
     @InjectQueue(SHIPMENTS_QUEUE) private readonly queue: Queue,
     config: ConfigService<Environment, true>,
   ) {
+    const databaseUrl = config.get('DATABASE_URL', { infer: true });
+    this.connection = new DedicatedConnection({
+      databaseUrl,
+      applicationName: 'itn-shipment-relay',
+      statementTimeoutMs: config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true }),
+    });
     this.loop = new NotifiedLoop({
       name: ShipmentRelay.name,
-      databaseUrl: config.get('DATABASE_URL', { infer: true }),
+      databaseUrl,
       channel: EVENTS_CHANNEL,
       pollMs: config.get('RELAY_POLL_MS', { infer: true }),
-      minIntervalMs: config.get('LOG_READ_INTERVAL_MS', { infer: true }),
+      minIntervalMs: config.get('RELAY_READ_INTERVAL_MS', { infer: true }),
       round: async () => (await this.relayOnce()) === BATCH,
     });
   }
@@ -54,68 +69,74 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
     return this.loop.start();
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.loop.stop();
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+    await this.round.catch(() => undefined);
+    // Ending the session releases the lock.
+    await this.connection.close();
   }
 
-  /** Moves every pending event to the queue; answers how many events it read. */
-  async relayOnce(): Promise<number> {
-    return this.dataSource.transaction(async (tx) => {
-      // One statement takes the relay's lock (held to the end of the transaction), reads its
-      // cursor (none yet: the start of the log) and the events after it; without the lock,
-      // another relay is at work and this one reads nothing.
-      const rows = await tx.query<RelayRow[]>(
-        `WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS locked),
-              cursor AS (SELECT coalesce((SELECT c.tx_id FROM relay_cursors c WHERE c.name = $2), '0'::xid8) AS tx_id,
-                                coalesce((SELECT c.event_id FROM relay_cursors c WHERE c.name = $2), 0) AS event_id)
+  /**
+   * Moves every pending event to the queue; answers how many events it read (none while
+   * another relay holds the lock).
+   */
+  relayOnce(): Promise<number> {
+    const next = this.round.catch(() => undefined).then(() => this.relayRound());
+    this.round = next;
+    return next;
+  }
+
+  private async relayRound(): Promise<number> {
+    const client = await this.connection.get();
+    if (this.lockedOn !== client) {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+        RELAY_LOCK_KEY,
+      ]);
+      if (!rows[0].locked) return 0;
+      this.lockedOn = client;
+    }
+    // Reads its cursor (none yet: the start of the log) and the events after it.
+    const { rows } = await client.query<RelayRow>({
+      name: 'relay_read',
+      text: `WITH cursor AS (SELECT coalesce((SELECT c.tx_id FROM relay_cursors c WHERE c.name = $1), '0'::xid8) AS tx_id,
+                                coalesce((SELECT c.event_id FROM relay_cursors c WHERE c.name = $1), 0) AS event_id)
          SELECT e.id::text, e.tx_id::text, s.id AS shipment_id, e.payload->>'status' AS event_status,
                 s.status AS current_status, s.dispatch_at, s.eta
-           FROM lock, cursor, events e
+           FROM cursor, events e
            JOIN shipments s ON s.id = (e.payload->>'shipmentId')::uuid
-          WHERE lock.locked
-            AND e.type = 'shipment.status_changed'
+          WHERE e.type = 'shipment.status_changed'
             AND (e.tx_id, e.id) > (cursor.tx_id, cursor.event_id)
             AND e.tx_id >= cursor.tx_id -- the planner cannot estimate the row comparison; this bound it can
             AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY e.tx_id, e.id
-          LIMIT $3`,
-        [RELAY_LOCK_KEY, RELAY_NAME, BATCH],
-      );
-      if (rows.length === 0) return 0;
-      const now = Date.now();
-      const jobs = rows
-        .filter((r) => r.event_status === r.current_status)
-        .flatMap((r) => {
-          if (r.current_status === 'scheduled') {
-            const delay = new Date(r.dispatch_at).getTime() - now;
-            return [
-              {
-                name: ShipmentJob.Dispatch,
-                data: { shipmentId: r.shipment_id },
-                opts: shipmentJobOptions(ShipmentJob.Dispatch, r.shipment_id, delay),
-              },
-            ];
-          }
-          if (r.current_status === 'in_transit') {
-            const delay = new Date(r.eta).getTime() - now;
-            return [
-              {
-                name: ShipmentJob.Arrive,
-                data: { shipmentId: r.shipment_id },
-                opts: shipmentJobOptions(ShipmentJob.Arrive, r.shipment_id, delay),
-              },
-            ];
-          }
-          return [];
-        });
-      if (jobs.length > 0) await this.queue.addBulk(jobs);
-      const last = rows[rows.length - 1];
-      await tx.query(
-        `INSERT INTO relay_cursors (name, tx_id, event_id) VALUES ($1, $2::xid8, $3)
-         ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, event_id = EXCLUDED.event_id, updated_at = now()`,
-        [RELAY_NAME, last.tx_id, last.id],
-      );
-      return rows.length;
+          LIMIT $2`,
+      values: [RELAY_NAME, BATCH],
     });
+    if (rows.length === 0) return 0;
+    const now = Date.now();
+    const jobs = rows
+      .filter((r) => r.event_status === r.current_status)
+      .flatMap((r) => {
+        // The step the shipment waits for in its current state, and when it is due.
+        const step: [ShipmentJob.Dispatch | ShipmentJob.Arrive, Date] | null =
+          r.current_status === 'scheduled'
+            ? [ShipmentJob.Dispatch, r.dispatch_at]
+            : r.current_status === 'in_transit'
+              ? [ShipmentJob.Arrive, r.eta]
+              : null;
+        if (!step) return [];
+        const [name, dueAt] = step;
+        const delay = new Date(dueAt).getTime() - now;
+        return [{ name, data: { shipmentId: r.shipment_id }, opts: shipmentJobOptions(name, r.shipment_id, delay) }];
+      });
+    if (jobs.length > 0) await this.queue.addBulk(jobs);
+    const last = rows[rows.length - 1];
+    await client.query({
+      name: 'relay_cursor',
+      text: `INSERT INTO relay_cursors (name, tx_id, event_id) VALUES ($1, $2::xid8, $3)
+             ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, event_id = EXCLUDED.event_id, updated_at = now()`,
+      values: [RELAY_NAME, last.tx_id, last.id],
+    });
+    return rows.length;
   }
 }

@@ -159,15 +159,26 @@ export class Environment {
   RELAY_POLL_MS = 1_000;
 
   /**
-   * Readers of the event log (the relay, each instance's follower) start a read at most this
-   * often while notifications keep coming: under load one read takes the events of many
-   * transactions instead of one each. 0 reads on every notification.
+   * Each instance's follower of the event log (live updates) starts a read at most this often
+   * while notifications keep coming: under load one read takes the events of many transactions
+   * instead of one each. 0 reads on every notification.
    */
   @Transform(toNumber)
   @IsInt()
   @Min(0)
   @Max(1_000)
   LOG_READ_INTERVAL_MS = 10;
+
+  /**
+   * The same for the shipment relay. Its rounds each commit a cursor update; shipment steps are
+   * due seconds to hours after the event that schedules them, so it reads less often than the
+   * followers, which serve live updates.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  RELAY_READ_INTERVAL_MS = 100;
 
   @IsIn(['embedded', 'off'])
   WORKER_MODE: 'embedded' | 'off' = 'embedded';
