@@ -189,3 +189,38 @@ export async function waitRelayIdle(timeoutMs) {
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/**
+ * What PostgreSQL has done so far: transactions of the bench database, and WAL records and
+ * flushes of the whole server. Two readings, divided by the trades between them, tell the
+ * database work a trade costs. WAL records per trade do not move with the machine's speed;
+ * transactions and flushes do somewhat, as they count how many commits shared a flush and
+ * how many reads of the log the notifications of a busy second were folded into.
+ */
+export async function serverCounters() {
+  const [row] = await query(`SELECT d.xact_commit + d.xact_rollback AS transactions, w.wal_records, w.wal_sync
+    FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = current_database()`);
+  return {
+    transactions: Number(row.transactions),
+    walRecords: Number(row.wal_records),
+    walFlushes: Number(row.wal_sync),
+  };
+}
+
+/** How long after the load stops the counters are read: a backend publishes its counts within a second of going idle. */
+export const COUNTERS_SETTLE_MS = 1500;
+
+/**
+ * Per trade, between two readings of serverCounters().
+ * @param {Awaited<ReturnType<typeof serverCounters>>} before
+ * @param {Awaited<ReturnType<typeof serverCounters>>} after
+ * @param {number} trades
+ */
+export function countersPerTrade(before, after, trades) {
+  const per = (/** @type {number} */ n) => (trades > 0 ? Math.round((n / trades) * 100) / 100 : null);
+  return {
+    transactions: per(after.transactions - before.transactions),
+    walRecords: per(after.walRecords - before.walRecords),
+    walFlushes: per(after.walFlushes - before.walFlushes),
+  };
+}

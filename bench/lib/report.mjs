@@ -41,6 +41,11 @@ const fmt = (/** @type {unknown} */ v, digits = 1) =>
       ? '–'
       : String(v);
 
+/** @param {{ transactions: number | null, walRecords: number | null, walFlushes: number | null }} w */
+const perTradeWork = (w) =>
+  `${fmt(w.transactions, 2)} transactions, ${fmt(w.walRecords, 1)} WAL records, ${fmt(w.walFlushes, 2)} WAL flushes ` +
+  '(transactions of every client of the database; WAL of the whole server)';
+
 /**
  * The targets of issue 9, judged on this run.
  * @param {any} r
@@ -135,6 +140,7 @@ export function markdown(r) {
       `service ${fmt(t.cpuMsPerTrade.service, 2)} ms, PostgreSQL ${fmt(t.cpuMsPerTrade.postgres, 2)} ms`,
     );
     row('Trades, peak service RSS', `${fmt(t.peakRssMb)} MB`);
+    if (t.postgresPerTrade) row('Trades, PostgreSQL work per trade', perTradeWork(t.postgresPerTrade));
   }
   if (err(p.pgbench)) row('pgbench ceiling', err(p.pgbench));
   else if (p.pgbench) {
@@ -190,6 +196,7 @@ export function markdown(r) {
         `service RSS peak ${fmt(t.peakRssMb.service)} MB; CPU: service ${fmt(t.cpuCores.service, 2)}, subscribers ${fmt(t.cpuCores.clients, 2)}, ` +
         `PostgreSQL ${fmt(t.cpuCores.postgresBackends, 2)}, other ${fmt(t.cpuCores.otherOnMachine, 2)} cores`,
     );
+    if (t.postgresPerTrade) row('Real-time, PostgreSQL work per trade', perTradeWork(t.postgresPerTrade));
     const b = t.belowSaturation;
     if (b) {
       row(

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BENCH_DIR, config, dataset } from '../lib/config.mjs';
-import { query, refreshStatistics } from '../lib/db.mjs';
+import { countersPerTrade, query, refreshStatistics, serverCounters } from '../lib/db.mjs';
 import { memberStation, stationId } from '../lib/ids.mjs';
 import { paced } from '../lib/pacer.mjs';
 import { forkTracked, startSampler, stopTracked } from '../lib/procs.mjs';
@@ -108,6 +108,7 @@ export async function realtimePhase(ctx) {
       });
       await refreshStatistics();
       await new Promise((r) => setTimeout(r, 1000));
+      const counters = await serverCounters();
       const [{ now: dbStart }] = await query('SELECT clock_timestamp() AS now');
       await ask(child, { cmd: 'start', since: Date.now() }, 'started', 10_000);
       const olderTx = watchOtherTransactions();
@@ -134,6 +135,8 @@ export async function realtimePhase(ctx) {
         'SELECT seller_station_id AS s, buyer_station_id AS b FROM trades WHERE created_at >= $1',
         [dbStart],
       );
+      // Read after the grace period: every backend has published its counts by then.
+      const postgresPerTrade = countersPerTrade(counters, await serverCounters(), trades.length);
       // Every subscribed socket of the seller's or the buyer's station should get the trade once.
       const subs = /** @type {Record<string, number>} */ (connected.perStation);
       const expected = trades.reduce((n, t) => n + (subs[t.s] ?? 0) + (subs[t.b] ?? 0), 0);
@@ -153,6 +156,7 @@ export async function realtimePhase(ctx) {
         otherDatabasesTransactions: otherTransactions,
         peakRssMb: usage.peakRssMb,
         cpuCores: usage.cpuCores,
+        postgresPerTrade,
       };
     };
 

@@ -1,5 +1,5 @@
 import { config } from '../lib/config.mjs';
-import { refreshStatistics } from '../lib/db.mjs';
+import { COUNTERS_SETTLE_MS, countersPerTrade, query, refreshStatistics, serverCounters } from '../lib/db.mjs';
 import { randInt, randomTrade } from '../lib/ids.mjs';
 import { cannon, summarise } from '../lib/load.mjs';
 import { startSampler } from '../lib/procs.mjs';
@@ -40,6 +40,9 @@ export async function tradesPhase(ctx) {
   const warmup = Math.min(3, Math.max(1, Math.round(config.seconds / 5)));
   await cannon({ ...opts, duration: warmup }, warmup);
   await refreshStatistics();
+  await new Promise((r) => setTimeout(r, COUNTERS_SETTLE_MS));
+  const counters = await serverCounters();
+  const [{ n: tradesBefore }] = await query('SELECT count(*)::int AS n FROM trades');
 
   const sampler = startSampler({
     pids: { service: /** @type {number} */ (service.child.pid) },
@@ -47,6 +50,9 @@ export async function tradesPhase(ctx) {
   });
   const result = await cannon({ ...opts, duration: config.seconds }, config.seconds);
   const usage = sampler.stop();
+  await new Promise((r) => setTimeout(r, COUNTERS_SETTLE_MS));
+  const [{ n: tradesAfter }] = await query('SELECT count(*)::int AS n FROM trades');
+  const postgresPerTrade = countersPerTrade(counters, await serverCounters(), tradesAfter - tradesBefore);
   const summary = summarise(result);
   const perTrade = (/** @type {number} */ cores) =>
     Math.round(((cores * 1000) / summary.requestsPerSecond) * 100) / 100;
@@ -58,5 +64,6 @@ export async function tradesPhase(ctx) {
     cpuCores: usage.cpuCores,
     // CPU time per trade: less sensitive than throughput to other load on the machine.
     cpuMsPerTrade: { service: perTrade(usage.cpuCores.service), postgres: perTrade(usage.cpuCores.postgresBackends) },
+    postgresPerTrade,
   };
 }
