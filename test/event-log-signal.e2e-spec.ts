@@ -1,3 +1,4 @@
+import { Environment } from '@itn/core';
 import { EVENTS_CHANNEL, EventLogSignal, EventLogWriter, NewEvent } from '@itn/events';
 import { ConfigService } from '@nestjs/config';
 import { Client } from 'pg';
@@ -17,7 +18,7 @@ describe('Event log notifications (e2e)', () => {
   let admin: Actor;
   let w: World;
   let listener: Client;
-  const received: { at: number; processId: number }[] = [];
+  const received: { at: number; processId: number; payload?: string }[] = [];
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -26,7 +27,7 @@ describe('Event log notifications (e2e)', () => {
     listener = new Client({ connectionString: process.env.DATABASE_URL });
     await listener.connect();
     listener.on('notification', (n) => {
-      if (n.channel === EVENTS_CHANNEL) received.push({ at: Date.now(), processId: n.processId });
+      if (n.channel === EVENTS_CHANNEL) received.push({ at: Date.now(), processId: n.processId, payload: n.payload });
     });
     await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
   });
@@ -139,6 +140,41 @@ describe('Event log notifications (e2e)', () => {
       await new Promise((r) => setTimeout(r, 300)); // time for any further ones to arrive
       expect(fromSender()).toBeGreaterThanOrEqual(1);
       expect(fromSender()).toBeLessThanOrEqual(2);
+    } finally {
+      await signal.onApplicationShutdown();
+    }
+  });
+
+  it('wakes this process’s followers at once, and tells the others at most once per LOG_READ_INTERVAL_MS', async () => {
+    const appConfig = t.app.get(ConfigService);
+    const config = {
+      get: (key: string) => (key === 'LOG_READ_INTERVAL_MS' ? 100 : appConfig.get(key)),
+    } as unknown as ConfigService<Environment, true>;
+    const signal = new EventLogSignal({ subscribers: [] } as unknown as DataSource, config);
+    const woken = jest.fn();
+    signal.onAnnounce(woken);
+    const mine = () => received.filter((n) => n.payload === signal.origin);
+    try {
+      signal.announce();
+      expect(woken).toHaveBeenCalledTimes(1);
+      await waitFor(
+        () => Promise.resolve(mine().length),
+        (count) => count === 1,
+        { timeoutMs: 2_000, intervalMs: 5 },
+      );
+      // An announcement every 5 ms for 600 ms: each wakes the followers here; the other
+      // processes hear of them about every 100 ms, and of the last one too.
+      const until = Date.now() + 600;
+      while (Date.now() < until) {
+        signal.announce();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const last = Date.now();
+      await new Promise((r) => setTimeout(r, 400));
+      expect(woken.mock.calls.length).toBeGreaterThan(50);
+      expect(mine().length).toBeGreaterThanOrEqual(4);
+      expect(mine().length).toBeLessThanOrEqual(9);
+      expect(mine()[mine().length - 1].at).toBeGreaterThanOrEqual(last - 100);
     } finally {
       await signal.onApplicationShutdown();
     }

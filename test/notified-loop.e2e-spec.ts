@@ -21,7 +21,7 @@ describe('NotifiedLoop (e2e, real LISTEN/NOTIFY)', () => {
   afterAll(() => notifier.end());
 
   /** A loop on the test channel that records when each round started. */
-  async function startLoop(minIntervalMs: number): Promise<number[]> {
+  async function startLoop(minIntervalMs: number, ignorePayload?: string): Promise<number[]> {
     const rounds: number[] = [];
     loop = new NotifiedLoop({
       name: 'TestLoop',
@@ -29,6 +29,7 @@ describe('NotifiedLoop (e2e, real LISTEN/NOTIFY)', () => {
       channel: CHANNEL,
       pollMs: 60_000,
       minIntervalMs,
+      ignorePayload,
       round: async () => {
         rounds.push(Date.now());
         return false;
@@ -80,5 +81,16 @@ describe('NotifiedLoop (e2e, real LISTEN/NOTIFY)', () => {
     await notify(20, 20);
     await sleep(200);
     expect(rounds.length - before).toBeGreaterThanOrEqual(15);
+  });
+
+  it('passes over notifications that carry its ignorePayload, and answers the others', async () => {
+    const rounds = await startLoop(0, 'mine');
+    const before = rounds.length;
+    for (let i = 0; i < 5; i++) await notifier.query(`SELECT pg_notify('${CHANNEL}', 'mine')`);
+    await sleep(200);
+    expect(rounds.length).toBe(before);
+    await notifier.query(`SELECT pg_notify('${CHANNEL}', 'theirs')`);
+    while (rounds.length === before) await sleep(5);
+    expect(rounds.length).toBe(before + 1);
   });
 });

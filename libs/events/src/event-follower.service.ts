@@ -2,15 +2,16 @@ import { Environment, NotifiedLoop } from '@itn/core';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EventLogReader, LogEvent, LogPosition } from './event-log.reader';
-import { EVENTS_CHANNEL } from './event-log.signal';
+import { EVENTS_CHANNEL, EventLogSignal } from './event-log.signal';
 
 export type EventListener = (e: LogEvent) => void;
 
 const BATCH = 1000;
 
 /**
- * Follows the event log for this process: woken by LISTEN/NOTIFY when a transaction that
- * wrote events commits (with a slow poll as a safety net), it reads what is new in log order
+ * Follows the event log for this process: woken when a transaction that wrote events commits
+ * (in-process for this process's own, by LISTEN/NOTIFY for others'; with a slow poll as a
+ * safety net), it reads what is new in log order
  * and hands each event, once and in order, to the listeners (the Socket.IO gateway, SSE streams).
  */
 @Injectable()
@@ -18,12 +19,14 @@ export class EventFollower implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger(EventFollower.name);
   private readonly listeners = new Set<EventListener>();
   private readonly loop: NotifiedLoop;
+  private stopWaking: (() => void) | null = null;
   private current: LogPosition | null = null;
   /** Milliseconds from commit to hand-off of the last event. */
   lastLagMs = 0;
 
   constructor(
     private readonly reader: EventLogReader,
+    private readonly signal: EventLogSignal,
     config: ConfigService<Environment, true>,
   ) {
     this.loop = new NotifiedLoop({
@@ -32,6 +35,7 @@ export class EventFollower implements OnApplicationBootstrap, OnApplicationShutd
       channel: EVENTS_CHANNEL,
       pollMs: config.get('RELAY_POLL_MS', { infer: true }),
       minIntervalMs: config.get('LOG_READ_INTERVAL_MS', { infer: true }),
+      ignorePayload: signal.origin,
       round: async () => (await this.followOnce()) === BATCH,
     });
   }
@@ -48,10 +52,12 @@ export class EventFollower implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     this.current = await this.reader.head();
+    this.stopWaking = this.signal.onAnnounce(() => this.loop.nudge());
     await this.loop.start();
   }
 
   onApplicationShutdown(): Promise<void> {
+    this.stopWaking?.();
     return this.loop.stop();
   }
 

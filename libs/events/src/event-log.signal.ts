@@ -1,5 +1,6 @@
 import { DedicatedConnection, Environment } from '@itn/core';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import {
   DataSource,
@@ -16,10 +17,12 @@ export const EVENTS_CHANNEL = 'itn_events';
 const WROTE_EVENTS = 'itn:wroteEvents';
 
 /**
- * Tells the followers of the event log, in this process and in every other, that events were
- * committed: `NOTIFY itn_events`, sent once the writing transaction has committed, from a
- * connection of its own, at most one at a time (announcements made while one is on its way
- * are folded into the next).
+ * Tells the followers of the event log that events were committed: those of this process at
+ * once, in-process (`onAnnounce`), and those of every other process with `NOTIFY itn_events`,
+ * sent once the writing transaction has committed, from a connection of its own. Notifications
+ * go out one at a time and at most one per LOG_READ_INTERVAL_MS, the least time between two
+ * reads of a follower: announcements made meanwhile are folded into the next one. Each carries
+ * this process's `origin`, so that its own followers, already woken, can pass over it.
  *
  * Not from within the writing transaction: a transaction that notifies takes a lock for the
  * whole database at commit and keeps it until its commit record is flushed to disk, so every
@@ -31,9 +34,15 @@ const WROTE_EVENTS = 'itn:wroteEvents';
 @Injectable()
 export class EventLogSignal implements EntitySubscriberInterface, OnApplicationShutdown {
   private readonly logger = new Logger(EventLogSignal.name);
+  /** The payload of this process's notifications. */
+  readonly origin = randomUUID();
   private readonly connection: DedicatedConnection;
+  private readonly intervalMs: number;
+  private readonly local = new Set<() => void>();
   private sending = false;
   private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private lastSentAt = 0;
   private closed = false;
   private lastWarning = 0;
 
@@ -42,6 +51,7 @@ export class EventLogSignal implements EntitySubscriberInterface, OnApplicationS
       databaseUrl: config.get('DATABASE_URL', { infer: true }),
       applicationName: 'itn-event-signal',
     });
+    this.intervalMs = config.get('LOG_READ_INTERVAL_MS', { infer: true });
     dataSource.subscribers.push(this);
   }
 
@@ -67,35 +77,57 @@ export class EventLogSignal implements EntitySubscriberInterface, OnApplicationS
     if (!queryRunner.isTransactionActive) delete queryRunner.data[WROTE_EVENTS];
   }
 
+  /** Calls `wake` each time events committed by this process are announced; answers the unsubscribe. */
+  onAnnounce(wake: () => void): () => void {
+    this.local.add(wake);
+    return () => this.local.delete(wake);
+  }
+
   /** Tells the followers that events were committed. */
   announce(): void {
     if (this.closed) return;
-    if (this.sending) {
-      this.again = true;
-      return;
-    }
-    this.sending = true;
-    void this.send();
+    for (const wake of this.local) wake();
+    this.notifyOthers();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     await this.connection.close();
   }
 
+  private notifyOthers(): void {
+    // One due already covers this announcement; one on its way may have gone out before it.
+    if (this.timer) return;
+    if (this.sending) {
+      this.again = true;
+      return;
+    }
+    const wait = this.lastSentAt + this.intervalMs - Date.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.notifyOthers();
+      }, wait);
+      return;
+    }
+    this.sending = true;
+    this.again = false;
+    this.lastSentAt = Date.now();
+    void this.send();
+  }
+
   private async send(): Promise<void> {
-    do {
-      this.again = false;
-      if (this.closed) break;
-      try {
-        const client = await this.connection.get();
-        await client.query(`NOTIFY ${EVENTS_CHANNEL}`);
-      } catch (e) {
-        await this.connection.close();
-        this.warn(e);
-      }
-    } while (this.again && !this.closed);
+    try {
+      const client = await this.connection.get();
+      await client.query(`NOTIFY ${EVENTS_CHANNEL}, '${this.origin}'`);
+    } catch (e) {
+      await this.connection.close();
+      this.warn(e);
+    }
     this.sending = false;
+    if (this.again && !this.closed) this.notifyOthers();
   }
 
   private warn(e: unknown): void {

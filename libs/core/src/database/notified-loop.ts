@@ -10,6 +10,8 @@ export interface NotifiedLoopOptions {
   pollMs: number;
   /** The least time between the starts of two rounds woken by notifications (0: none). */
   minIntervalMs?: number;
+  /** Notifications with this payload are passed over (this process's own, which wake the loop in-process). */
+  ignorePayload?: string;
   /** One round of work; answers true when there is more to do at once. */
   round: () => Promise<boolean>;
 }
@@ -93,7 +95,9 @@ export class NotifiedLoop {
         if (this.client === client) this.client = null;
       });
       await client.connect();
-      client.on('notification', () => this.nudge());
+      client.on('notification', (n) => {
+        if (this.options.ignorePayload === undefined || n.payload !== this.options.ignorePayload) this.nudge();
+      });
       await client.query(`LISTEN ${this.options.channel}`);
       this.client = client;
     } catch (e) {
