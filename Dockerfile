@@ -17,4 +17,6 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/apps/api/public ./apps/api/public
 USER node
 EXPOSE 3000
-CMD ["node", "dist/apps/api/src/main.js"]
+# The heap limit is far above what the service needs; below 2 GB, V8 also lets garbage
+# accumulate less before a full collection (see README, Memory).
+CMD ["node", "--max-old-space-size=1024", "dist/apps/api/src/main.js"]

@@ -6,7 +6,7 @@
  * Usage: npm run build && node bench/run.mjs
  */
 import { existsSync } from 'node:fs';
-import { API_ENTRY, WORKER_ENTRY, assertSafeTargets, config, dataset } from './lib/config.mjs';
+import { API_ENTRY, PRODUCTION_NODE_FLAGS, WORKER_ENTRY, assertSafeTargets, config, dataset } from './lib/config.mjs';
 import { flushRedis, resetDatabase, seed, serverInfo, waitRelayIdle } from './lib/db.mjs';
 import { loginTraders } from './lib/load.mjs';
 import {
@@ -60,6 +60,7 @@ async function main() {
       shipments: config.shipments,
       phases: config.phases,
       databasePoolSize: config.poolSize ?? 'service default',
+      serviceNodeFlags: [...PRODUCTION_NODE_FLAGS, ...config.serviceNodeArgs],
       database: databaseName,
       redis: config.redisUrl,
     },

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -6,6 +7,17 @@ export const REPO_ROOT = path.dirname(BENCH_DIR);
 export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 export const API_ENTRY = path.join(REPO_ROOT, 'dist/apps/api/src/main.js');
 export const WORKER_ENTRY = path.join(REPO_ROOT, 'dist/apps/worker/src/main.js');
+
+/**
+ * The Node flags of `npm run start:prod` (package.json): the service and the worker are run
+ * with them, as in production.
+ */
+export const PRODUCTION_NODE_FLAGS = (() => {
+  const script = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  const match = /^node((?:\s+--\S+)*)\s+dist\/apps\/api\/src\/main\.js$/.exec(script ?? '');
+  if (!match) throw new Error(`package.json start:prod is not "node [--flags] dist/apps/api/src/main.js": ${script}`);
+  return match[1].split(/\s+/).filter(Boolean);
+})();
 
 /** @param {string} name @param {number} fallback */
 function num(name, fallback) {

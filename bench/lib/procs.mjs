@@ -2,7 +2,7 @@ import { spawn, fork } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { API_ENTRY, REPO_ROOT, WORKER_ENTRY, config, secrets } from './config.mjs';
+import { API_ENTRY, PRODUCTION_NODE_FLAGS, REPO_ROOT, WORKER_ENTRY, config, secrets } from './config.mjs';
 
 /**
  * @typedef {{ name: string, child: import('node:child_process').ChildProcess, exited: Promise<number|null>,
@@ -162,14 +162,16 @@ export function serviceEnv(port, overrides = {}) {
 export async function startService(name, overrides = {}) {
   const port = await freePort();
   const env = serviceEnv(port, overrides);
-  const t = spawnTracked(name, process.execPath, [...config.serviceNodeArgs, API_ENTRY], { env });
+  const t = spawnTracked(name, process.execPath, [...PRODUCTION_NODE_FLAGS, ...config.serviceNodeArgs, API_ENTRY], {
+    env,
+  });
   await waitReady(t, `http://127.0.0.1:${port}`);
   return { ...t, port, baseUrl: `http://127.0.0.1:${port}`, env };
 }
 
 /** @param {Record<string,string>} env */
 export function startWorker(name, env) {
-  return spawnTracked(name, process.execPath, [...config.serviceNodeArgs, WORKER_ENTRY], {
+  return spawnTracked(name, process.execPath, [...PRODUCTION_NODE_FLAGS, ...config.serviceNodeArgs, WORKER_ENTRY], {
     env: { ...env, PORT: '0' },
   });
 }

@@ -116,7 +116,8 @@ export function markdown(r) {
     '',
   );
   lines.push(
-    `Command: \`${r.command}\` (${r.config.seconds} s per timed phase, ${r.config.connections} connections).`,
+    `Command: \`${r.command}\` (${r.config.seconds} s per timed phase, ${r.config.connections} connections); ` +
+      `the service ran as \`node ${[...(r.config.serviceNodeFlags ?? []), 'dist/apps/api/src/main.js'].join(' ')}\`.`,
     '',
   );
   lines.push('| target | goal | measured | met |', '| --- | --- | --- | --- |');
