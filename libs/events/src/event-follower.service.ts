@@ -11,8 +11,8 @@ const BATCH = 1000;
 /**
  * Follows the event log for this process: woken when a transaction that wrote events commits
  * (in-process for this process's own, by LISTEN/NOTIFY for others'; with a slow poll as a
- * safety net), it reads what is new in log order
- * and hands each event, once and in order, to the listeners (the Socket.IO gateway, SSE streams).
+ * safety net), it reads what is new in log order and hands each event, once and in order, to
+ * the listeners (the Socket.IO gateway, SSE streams).
  */
 @Injectable()
 export class EventFollower implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -9,8 +9,8 @@ export interface DedicatedConnectionOptions {
 
 /**
  * One PostgreSQL connection of its own, outside the pool, for a component that needs a
- * session (a session lock, LISTEN) or must not wait behind the requests for a pooled one.
- * It is opened on first use and opened again on the next use after it was lost.
+ * session (to hold a session lock, say) or must not wait behind the requests for a pooled
+ * one. It is opened on first use and opened again on the next use after it was lost.
  */
 export class DedicatedConnection {
   private client: Promise<Client> | null = null;
