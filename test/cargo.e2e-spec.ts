@@ -461,20 +461,24 @@ describe('Cargo steps, one at a time (e2e)', () => {
         `SELECT max(id)::int AS last FROM events WHERE type = 'shipment.status_changed'`,
       );
       await waitFor(cursor, (n) => n >= last);
+      sessions.length = 0;
       await t.dataSource.query(`UPDATE relay_cursors SET tx_id = '0', event_id = 0`);
       expect(await second.relayOnce()).toBe(0);
 
       // The first relay replays (in this call, or in a round of its own loop that came first).
-      sessions.length = 0;
       await first.relayOnce();
       expect(await cursor()).toBeGreaterThanOrEqual(last);
       expect(sessions.length).toBeGreaterThan(0);
       expect(sessions.filter((s) => s.state !== 'idle' || s.xid !== null)).toEqual([]);
 
-      // A relay that stops releases the lock; the other one takes over.
+      // A relay that stops releases the lock (once its backend has exited); the other one takes over.
       await first.onApplicationShutdown();
       await t.dataSource.query(`UPDATE relay_cursors SET tx_id = '0', event_id = 0`);
-      expect(await second.relayOnce()).toBeGreaterThan(0);
+      await waitFor(
+        () => second.relayOnce(),
+        (n) => n > 0,
+        { timeoutMs: 5_000, intervalMs: 20 },
+      );
       expect(await cursor()).toBeGreaterThanOrEqual(last);
     } finally {
       spy.mockRestore();
