@@ -1,4 +1,4 @@
-import { NotifiedLoop } from '@itn/core';
+import { NotifiedLoop, NotifiedLoopOptions } from '@itn/core';
 import { Client } from 'pg';
 import { applyTestEnvironment } from './helpers/test-env';
 
@@ -21,7 +21,11 @@ describe('NotifiedLoop (e2e, real LISTEN/NOTIFY)', () => {
   afterAll(() => notifier.end());
 
   /** A loop on the test channel that records when each round started. */
-  async function startLoop(minIntervalMs: number, ignorePayload?: string): Promise<number[]> {
+  async function startLoop(
+    minIntervalMs: number,
+    ignorePayload?: string,
+    wakeInProcess?: NotifiedLoopOptions['wakeInProcess'],
+  ): Promise<number[]> {
     const rounds: number[] = [];
     loop = new NotifiedLoop({
       name: 'TestLoop',
@@ -30,6 +34,7 @@ describe('NotifiedLoop (e2e, real LISTEN/NOTIFY)', () => {
       pollMs: 60_000,
       minIntervalMs,
       ignorePayload,
+      wakeInProcess,
       round: async () => {
         rounds.push(Date.now());
         return false;
@@ -92,5 +97,21 @@ describe('NotifiedLoop (e2e, real LISTEN/NOTIFY)', () => {
     await notifier.query(`SELECT pg_notify('${CHANNEL}', 'theirs')`);
     while (rounds.length === before) await sleep(5);
     expect(rounds.length).toBe(before + 1);
+  });
+
+  it('is woken in-process while it runs, and unsubscribes when it stops', async () => {
+    const wakers = new Set<() => void>();
+    const rounds = await startLoop(0, undefined, (wake) => {
+      wakers.add(wake);
+      return () => wakers.delete(wake);
+    });
+    expect(wakers.size).toBe(1);
+    const before = rounds.length;
+    for (const wake of wakers) wake();
+    while (rounds.length === before) await sleep(5);
+    expect(rounds.length).toBe(before + 1);
+    await loop!.stop();
+    loop = undefined;
+    expect(wakers.size).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { Environment, NotifiedLoop } from '@itn/core';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EventLogReader, LogEvent, LogPosition } from './event-log.reader';
-import { EVENTS_CHANNEL, EventLogSignal } from './event-log.signal';
+import { EventLogSignal } from './event-log.signal';
 
 export type EventListener = (e: LogEvent) => void;
 
@@ -19,23 +19,21 @@ export class EventFollower implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger(EventFollower.name);
   private readonly listeners = new Set<EventListener>();
   private readonly loop: NotifiedLoop;
-  private stopWaking: (() => void) | null = null;
   private current: LogPosition | null = null;
   /** Milliseconds from commit to hand-off of the last event. */
   lastLagMs = 0;
 
   constructor(
     private readonly reader: EventLogReader,
-    private readonly signal: EventLogSignal,
+    signal: EventLogSignal,
     config: ConfigService<Environment, true>,
   ) {
     this.loop = new NotifiedLoop({
       name: EventFollower.name,
       databaseUrl: config.get('DATABASE_URL', { infer: true }),
-      channel: EVENTS_CHANNEL,
+      ...signal.wakeUps,
       pollMs: config.get('RELAY_POLL_MS', { infer: true }),
       minIntervalMs: config.get('LOG_READ_INTERVAL_MS', { infer: true }),
-      ignorePayload: signal.origin,
       round: async () => (await this.followOnce()) === BATCH,
     });
   }
@@ -52,12 +50,10 @@ export class EventFollower implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     this.current = await this.reader.head();
-    this.stopWaking = this.signal.onAnnounce(() => this.loop.nudge());
     await this.loop.start();
   }
 
   onApplicationShutdown(): Promise<void> {
-    this.stopWaking?.();
     return this.loop.stop();
   }
 

@@ -1,4 +1,4 @@
-import { DedicatedConnection, Environment } from '@itn/core';
+import { DedicatedConnection, Environment, NotifiedLoopOptions } from '@itn/core';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
@@ -81,6 +81,14 @@ export class EventLogSignal implements EntitySubscriberInterface, OnApplicationS
   onAnnounce(wake: () => void): () => void {
     this.local.add(wake);
     return () => this.local.delete(wake);
+  }
+
+  /**
+   * The wake-ups of a loop that follows the log: in-process for this process's commits, by
+   * NOTIFY for every other process's (this process's own notifications are passed over).
+   */
+  get wakeUps(): Pick<NotifiedLoopOptions, 'channel' | 'ignorePayload' | 'wakeInProcess'> {
+    return { channel: EVENTS_CHANNEL, ignorePayload: this.origin, wakeInProcess: (wake) => this.onAnnounce(wake) };
   }
 
   /** Tells the followers that events were committed. */

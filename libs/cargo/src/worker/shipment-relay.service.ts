@@ -1,5 +1,5 @@
 import { DedicatedConnection, Environment, NotifiedLoop } from '@itn/core';
-import { EVENTS_CHANNEL, EventLogSignal } from '@itn/events';
+import { EventLogSignal } from '@itn/events';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -44,11 +44,10 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
   private lockedOn: Client | null = null;
   /** Rounds of this instance run one after the other. */
   private round: Promise<unknown> = Promise.resolve();
-  private stopWaking: (() => void) | null = null;
 
   constructor(
     @InjectQueue(SHIPMENTS_QUEUE) private readonly queue: Queue,
-    private readonly signal: EventLogSignal,
+    signal: EventLogSignal,
     config: ConfigService<Environment, true>,
   ) {
     const databaseUrl = config.get('DATABASE_URL', { infer: true });
@@ -60,21 +59,18 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
     this.loop = new NotifiedLoop({
       name: ShipmentRelay.name,
       databaseUrl,
-      channel: EVENTS_CHANNEL,
+      ...signal.wakeUps,
       pollMs: config.get('RELAY_POLL_MS', { infer: true }),
       minIntervalMs: config.get('RELAY_READ_INTERVAL_MS', { infer: true }),
-      ignorePayload: signal.origin,
       round: async () => (await this.relayOnce()) === BATCH,
     });
   }
 
   onApplicationBootstrap(): Promise<void> {
-    this.stopWaking = this.signal.onAnnounce(() => this.loop.nudge());
     return this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopWaking?.();
     await this.loop.stop();
     await this.round.catch(() => undefined);
     // Ending the session releases the lock.

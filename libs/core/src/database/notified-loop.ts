@@ -12,6 +12,8 @@ export interface NotifiedLoopOptions {
   minIntervalMs?: number;
   /** Notifications with this payload are passed over (this process's own, which wake the loop in-process). */
   ignorePayload?: string;
+  /** Subscribes to wake-ups from within the process and answers the unsubscribe; the loop listens while it runs. */
+  wakeInProcess?: (wake: () => void) => () => void;
   /** One round of work; answers true when there is more to do at once. */
   round: () => Promise<boolean>;
 }
@@ -31,6 +33,7 @@ export class NotifiedLoop {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private client: Client | null = null;
+  private stopWaking: (() => void) | null = null;
 
   constructor(private readonly options: NotifiedLoopOptions) {
     this.logger = new Logger(options.name);
@@ -38,12 +41,15 @@ export class NotifiedLoop {
 
   async start(): Promise<void> {
     this.running = true;
+    this.stopWaking = this.options.wakeInProcess?.(() => this.nudge()) ?? null;
     await this.listen();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopWaking?.();
+    this.stopWaking = null;
     this.wake?.();
     await this.loop;
     await this.client?.end().catch(() => undefined);
@@ -96,7 +102,7 @@ export class NotifiedLoop {
       });
       await client.connect();
       client.on('notification', (n) => {
-        if (this.options.ignorePayload === undefined || n.payload !== this.options.ignorePayload) this.nudge();
+        if (n.payload !== this.options.ignorePayload) this.nudge();
       });
       await client.query(`LISTEN ${this.options.channel}`);
       this.client = client;
