@@ -1,4 +1,7 @@
 import { EventFollower, EventLogReader, LogEvent } from '@itn/events';
+import { ConfigService } from '@nestjs/config';
+import { Client, Pool } from 'pg';
+import { QueryRunner } from 'typeorm';
 import { waitFor } from './helpers/invariants';
 import { createTestApp, TestApp } from './helpers/test-app';
 
@@ -43,6 +46,43 @@ describe('Event log order (e2e)', () => {
     } finally {
       unsubscribe();
       await t.dataSource.query(`DELETE FROM events WHERE id >= 999999998`);
+    }
+  });
+
+  it('hands events out while requests hold every pooled connection', async () => {
+    const follower = t.app.get(EventFollower);
+    const pool = (t.dataSource.driver as unknown as { master: Pool }).master;
+    const held: QueryRunner[] = [];
+    let id: string | undefined;
+    const writer = new Client({ connectionString: t.app.get(ConfigService).get<string>('DATABASE_URL') });
+    const followed: LogEvent[] = [];
+    const unsubscribe = follower.subscribe((e) => followed.push(e));
+    try {
+      for (let i = 0; i < pool.options.max; i++) {
+        const runner = t.dataSource.createQueryRunner();
+        await runner.connect();
+        held.push(runner);
+      }
+      expect(pool.idleCount).toBe(0);
+      await writer.connect();
+      [{ id }] = (
+        await writer.query<{ id: string }>(
+          `INSERT INTO events (type, station_ids, payload) VALUES ('station.test', '{}', '{}') RETURNING id::text`,
+        )
+      ).rows;
+
+      const got = await waitFor(
+        async () => followed.find((e) => e.event.id === id),
+        (e) => e !== undefined,
+        { timeoutMs: 5000 },
+      );
+      expect(got?.event.type).toBe('station.test');
+      expect(pool.waitingCount).toBe(0);
+    } finally {
+      unsubscribe();
+      await Promise.all(held.map((r) => r.release()));
+      if (id) await writer.query(`DELETE FROM events WHERE id = $1`, [id]);
+      await writer.end();
     }
   });
 });

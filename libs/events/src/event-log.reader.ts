@@ -1,5 +1,6 @@
 import { preparedQuery } from '@itn/core';
 import { Injectable } from '@nestjs/common';
+import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { EventType, LoggedEvent } from './event-types';
 
@@ -55,14 +56,14 @@ export class EventLogReader {
 
   /**
    * Events after `after` (and up to `upTo`, when given), in log order, optionally only those
-   * that concern one of `stationIds`.
+   * that concern one of `stationIds`; read on `on` when given, on the pool otherwise.
    */
   async read(
     after: LogPosition,
-    opts: { upTo?: LogPosition; stationIds?: string[] | null; limit: number },
+    opts: { upTo?: LogPosition; stationIds?: string[] | null; limit: number; on?: Client },
   ): Promise<LogEvent[]> {
     const rows = await preparedQuery<EventRow>(
-      this.dataSource.manager,
+      opts.on ?? this.dataSource.manager,
       'events_read',
       // Ordered by the columns, not by the text the select list makes of them (which an
       // unqualified ORDER BY tx_id, id would sort by: '100000' < '99999').
