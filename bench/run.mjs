@@ -6,7 +6,15 @@
  * Usage: npm run build && node bench/run.mjs
  */
 import { existsSync } from 'node:fs';
-import { API_ENTRY, PRODUCTION_NODE_FLAGS, WORKER_ENTRY, assertSafeTargets, config, dataset } from './lib/config.mjs';
+import {
+  API_ENTRY,
+  PRODUCTION_NODE_FLAGS,
+  SERVICE_DEFAULT_POOL_SIZE,
+  WORKER_ENTRY,
+  assertSafeTargets,
+  config,
+  dataset,
+} from './lib/config.mjs';
 import { flushRedis, resetDatabase, seed, serverInfo, waitRelayIdle } from './lib/db.mjs';
 import { loginTraders } from './lib/load.mjs';
 import {
@@ -110,7 +118,7 @@ async function main() {
     currentService = service;
     results.server = await serverInfo();
     results.pgbenchVersion = await pgbenchVersion();
-    results.config.databasePoolSize = Number(service.env.DATABASE_POOL_SIZE ?? 20);
+    results.config.databasePoolSize = Number(service.env.DATABASE_POOL_SIZE ?? SERVICE_DEFAULT_POOL_SIZE);
 
     log('seeding');
     results.seed = await seed();

@@ -8,6 +8,9 @@ export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 export const API_ENTRY = path.join(REPO_ROOT, 'dist/apps/api/src/main.js');
 export const WORKER_ENTRY = path.join(REPO_ROOT, 'dist/apps/worker/src/main.js');
 
+/** DATABASE_POOL_SIZE's default (libs/core/src/config/environment.ts), for the report when it is not set. */
+export const SERVICE_DEFAULT_POOL_SIZE = 10;
+
 /**
  * The Node flags of `npm run start:prod` (package.json): the service and the worker are run
  * with them, as in production.
@@ -45,7 +48,9 @@ export const config = {
   tokens: num('BENCH_TOKENS', 200),
   shipments: num('BENCH_SHIPMENTS', 2000),
   /** The service's pool; its own default unless set. */
-  poolSize: process.env.BENCH_DATABASE_POOL_SIZE ? num('BENCH_DATABASE_POOL_SIZE', 20) : undefined,
+  poolSize: process.env.BENCH_DATABASE_POOL_SIZE
+    ? num('BENCH_DATABASE_POOL_SIZE', SERVICE_DEFAULT_POOL_SIZE)
+    : undefined,
   pgbenchPath: process.env.BENCH_PGBENCH || '/usr/bin/pgbench',
   /** The phases to run, in their fixed order; all unless set (a partial run is for profiling). */
   phases: phaseList(process.env.BENCH_PHASES),

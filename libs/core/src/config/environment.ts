@@ -53,11 +53,16 @@ export class Environment {
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/itn';
 
+  /**
+   * How many statements one process has PostgreSQL run at once. Beyond what the server's cores
+   * can run, more connections add no throughput, only runnable backends that slow each other
+   * (and a service on the same machine) down; requests wait more cheaply in the pool's queue.
+   */
   @Transform(toNumber)
   @IsInt()
   @Min(1)
   @Max(200)
-  DATABASE_POOL_SIZE = 20;
+  DATABASE_POOL_SIZE = 10;
 
   @Transform(toNumber)
   @IsInt()
