@@ -85,4 +85,32 @@ describe('Event log order (e2e)', () => {
       await writer.end();
     }
   });
+
+  it('reads on a new connection after its own was lost', async () => {
+    const follower = t.app.get(EventFollower);
+    const followed: LogEvent[] = [];
+    const unsubscribe = follower.subscribe((e) => followed.push(e));
+    const insertAndFollow = async () => {
+      const [{ id }] = await t.dataSource.query<{ id: string }[]>(
+        `INSERT INTO events (type, station_ids, payload) VALUES ('station.test', '{}', '{}') RETURNING id::text`,
+      );
+      await waitFor(
+        async () => followed.some((e) => e.event.id === id),
+        (seen) => seen,
+        { timeoutMs: 10_000 },
+      );
+    };
+    try {
+      await insertAndFollow(); // the follower's connection is open now
+      const terminated = await t.dataSource.query<{ ok: boolean }[]>(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+          WHERE application_name = 'itn-event-follower' AND datname = current_database()`,
+      );
+      expect(terminated.length).toBeGreaterThan(0);
+      await insertAndFollow();
+    } finally {
+      unsubscribe();
+      await t.dataSource.query(`DELETE FROM events WHERE type = 'station.test'`);
+    }
+  });
 });
