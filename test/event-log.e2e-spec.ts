@@ -1,4 +1,4 @@
-import { EventFollower, EventLogReader, LogEvent } from '@itn/events';
+import { comparePositions, EventFollower, EventLogReader, LogEvent } from '@itn/events';
 import { ConfigService } from '@nestjs/config';
 import { Client, Pool } from 'pg';
 import { QueryRunner } from 'typeorm';
@@ -42,7 +42,8 @@ describe('Event log order (e2e)', () => {
       );
       // Once each, in order: a cursor that went back would hand some of them out again.
       expect(mine.map((e) => e.event.id)).toEqual(ids);
-      expect(follower.position?.id).toBe('1000000001');
+      // At or past the last of them: other writers of a shared database may come after it.
+      expect(comparePositions(follower.position!, mine[3].position)).toBeGreaterThanOrEqual(0);
     } finally {
       unsubscribe();
       await t.dataSource.query(`DELETE FROM events WHERE id >= 999999998`);
@@ -63,6 +64,7 @@ describe('Event log order (e2e)', () => {
         await runner.connect();
         held.push(runner);
       }
+      expect(pool.totalCount).toBe(pool.options.max);
       expect(pool.idleCount).toBe(0);
       await writer.connect();
       [{ id }] = (
@@ -77,7 +79,6 @@ describe('Event log order (e2e)', () => {
         { timeoutMs: 5000 },
       );
       expect(got?.event.type).toBe('station.test');
-      expect(pool.waitingCount).toBe(0);
     } finally {
       unsubscribe();
       await Promise.all(held.map((r) => r.release()));
