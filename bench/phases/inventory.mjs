@@ -47,6 +47,22 @@ function combine(rounds) {
   };
 }
 
+/**
+ * Throws unless every answer of `figure` had `status`: an answer of another kind (a 429 of an
+ * exhausted rate limit, say) costs the server something else, and the figure would not be the
+ * route's.
+ * @param {string} name @param {any} figure @param {number} status
+ */
+function expectOnly(name, figure, status) {
+  const other = Object.entries(figure.statusCodes).filter(([code, n]) => Number(code) !== status && n > 0);
+  if (other.length > 0 || figure.errors > 0 || figure.timeouts > 0) {
+    throw new Error(
+      `${name}: answers other than ${status}: ${JSON.stringify(Object.fromEntries(other))}, ` +
+        `${figure.errors} errors, ${figure.timeouts} timeouts`,
+    );
+  }
+}
+
 /** @param {Response} res */
 function replayHeaders(res) {
   /** @type {Record<string, string>} */
@@ -130,6 +146,10 @@ export async function inventoryPhase(ctx) {
     const ok200 = await sideBySide(auth);
     const ok304 = await sideBySide(inm);
     const [service200, bare200, service304, bare304] = [ok200.service, ok200.bare, ok304.service, ok304.bare];
+    expectOnly('inventory 200, service', service200, 200);
+    expectOnly('inventory 200, bare server', bare200, 200);
+    expectOnly('inventory 304, service', service304, 304);
+    expectOnly('inventory 304, bare server', bare304, 304);
 
     const after = await fetch(ctx.service.baseUrl + pathName, { headers: auth });
     await after.arrayBuffer();
