@@ -9,11 +9,11 @@ import { existsSync } from 'node:fs';
 import {
   API_ENTRY,
   PRODUCTION_NODE_FLAGS,
-  SERVICE_DEFAULT_POOL_SIZE,
   WORKER_ENTRY,
   assertSafeTargets,
   config,
   dataset,
+  serviceDefaults,
 } from './lib/config.mjs';
 import { flushRedis, resetDatabase, seed, serverInfo, waitRelayIdle } from './lib/db.mjs';
 import { loginTraders } from './lib/load.mjs';
@@ -118,7 +118,7 @@ async function main() {
     currentService = service;
     results.server = await serverInfo();
     results.pgbenchVersion = await pgbenchVersion();
-    results.config.databasePoolSize = Number(service.env.DATABASE_POOL_SIZE ?? SERVICE_DEFAULT_POOL_SIZE);
+    results.config.databasePoolSize = Number(service.env.DATABASE_POOL_SIZE ?? serviceDefaults().DATABASE_POOL_SIZE);
 
     log('seeding');
     results.seed = await seed();

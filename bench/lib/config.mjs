@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -8,8 +9,18 @@ export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 export const API_ENTRY = path.join(REPO_ROOT, 'dist/apps/api/src/main.js');
 export const WORKER_ENTRY = path.join(REPO_ROOT, 'dist/apps/worker/src/main.js');
 
-/** DATABASE_POOL_SIZE's default (libs/core/src/config/environment.ts), for the report when it is not set. */
-export const SERVICE_DEFAULT_POOL_SIZE = 10;
+/**
+ * The service's configuration defaults, read from its build (libs/core/src/config/environment.ts
+ * compiled), so that the harness never keeps a copy of them: the pool size a run used when
+ * BENCH_DATABASE_POOL_SIZE is not set, say. Call it once the build is known to exist.
+ * @returns {{ DATABASE_POOL_SIZE: number }}
+ */
+export function serviceDefaults() {
+  const { Environment } = createRequire(import.meta.url)(
+    path.join(REPO_ROOT, 'dist/libs/core/src/config/environment.js'),
+  );
+  return new Environment();
+}
 
 /**
  * The Node flags of `npm run start:prod` (package.json): the service and the worker are run
@@ -48,9 +59,7 @@ export const config = {
   tokens: num('BENCH_TOKENS', 200),
   shipments: num('BENCH_SHIPMENTS', 2000),
   /** The service's pool; its own default unless set. */
-  poolSize: process.env.BENCH_DATABASE_POOL_SIZE
-    ? num('BENCH_DATABASE_POOL_SIZE', SERVICE_DEFAULT_POOL_SIZE)
-    : undefined,
+  poolSize: process.env.BENCH_DATABASE_POOL_SIZE ? num('BENCH_DATABASE_POOL_SIZE', 0) : undefined,
   pgbenchPath: process.env.BENCH_PGBENCH || '/usr/bin/pgbench',
   /** The phases to run, in their fixed order; all unless set (a partial run is for profiling). */
   phases: phaseList(process.env.BENCH_PHASES),
