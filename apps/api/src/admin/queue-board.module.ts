@@ -24,7 +24,18 @@ function tokenOf(request: FastifyRequest): string | undefined {
   return cookie ? decodeURIComponent(cookie.slice(1).join('=')) : undefined;
 }
 
-/** Bull Board serves its pages from Fastify directly, so admins-only is enforced in a Fastify hook. */
+/** Whether Fastify matched one of the board's routes (its pages, assets and API). */
+export function isBoardRoute(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  return route !== undefined && (route === QUEUE_BOARD_ROUTE || route.startsWith(`${QUEUE_BOARD_ROUTE}/`));
+}
+
+/**
+ * Bull Board serves its pages from Fastify directly, so admins-only is enforced in a Fastify
+ * hook. It asks which route the router matched, never the raw URL: the router decodes and
+ * normalises paths (percent-encoding, query strings, HEAD for GET routes), so any spelling of a
+ * board URL that reaches the board is checked, and no other route is.
+ */
 @Injectable()
 class QueueBoardAccess implements OnModuleInit {
   constructor(
@@ -34,9 +45,9 @@ class QueueBoardAccess implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    // Runs for every request, so the common case (not the board) is one string check and no promise.
+    // Runs for every request (after routing), so the common case (not the board) is one string check.
     fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      if (request.url !== QUEUE_BOARD_ROUTE && !request.url.startsWith(`${QUEUE_BOARD_ROUTE}/`)) return done();
+      if (!isBoardRoute(request)) return done();
       const refuse = (status: HttpStatus, code: string, message: string) =>
         void reply.status(status).send(toErrorBody(new DomainError(code, message, status), String(request.id)));
       const token = tokenOf(request);
