@@ -48,9 +48,37 @@ describe('Trades (e2e)', () => {
     return req.send({ sellerStationId: opts.from ?? w.stations.S, buyerStationId: opts.to ?? w.stations.B, items });
   };
 
+  it("refuses a buyer-side member who would take the seller's goods, whatever the price, and writes nothing", async () => {
+    const count = async () => (await t.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM trades'))[0].n;
+    const tradesBefore = await count();
+    for (const unitPrice of [0, 1, 1_000_000]) {
+      const res = await trade(buyer, [{ commodityId: w.commodities.ORE, quantity: 5, unitPrice }], {
+        key: randomUUID(),
+      }).expect(403);
+      expectErrorFormat(res.body, 403, 'TRADE.SELLER_ONLY');
+    }
+    // A member of both sides may sell from the one they belong to.
+    const both = await createActor(t, 'trader', [w.stations.S, w.stations.X]);
+    await trade(both, [{ commodityId: w.commodities.ORE, quantity: 1, unitPrice: 1 }], { to: w.stations.X }).expect(
+      201,
+    );
+    // The seller's member cannot sell the buyer station's goods either.
+    const reversed = await trade(seller, [{ commodityId: w.commodities.ORE, quantity: 1, unitPrice: 0 }], {
+      from: w.stations.B,
+      to: w.stations.S,
+    }).expect(403);
+    expectErrorFormat(reversed.body, 403, 'TRADE.SELLER_ONLY');
+    expect(await count()).toBe(tradesBefore + 1);
+    const [{ n }] = await t.dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM trades WHERE created_by = $1',
+      [buyer.id],
+    );
+    expect(n).toBe(0);
+  });
+
   it('creates a trade that reserves stock, and the real worker delivers it to the buyer', async () => {
     const buyerBefore = await levelOf(t, w.stations.B, w.commodities.ORE);
-    const res = await trade(buyer, [
+    const res = await trade(seller, [
       { commodityId: w.commodities.ORE, quantity: 12, unitPrice: 150 },
       { commodityId: w.commodities.ICE, quantity: 3, unitPrice: 20 },
     ]).expect(201);
@@ -159,7 +187,8 @@ describe('Trades (e2e)', () => {
       }).expect(422);
       expectErrorFormat(other.body, 422, 'IDEMPOTENCY.KEY_REUSED');
       // Another user's identical key is a different key.
-      const mine = await trade(buyer, line(), { key }).expect(201);
+      const otherSeller = await createActor(t, 'trader', [w.stations.S]);
+      const mine = await trade(otherSeller, line(), { key }).expect(201);
       expect(mine.headers['idempotent-replayed']).toBeUndefined();
     });
 

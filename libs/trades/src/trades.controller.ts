@@ -25,8 +25,9 @@ export class TradesController {
   @Post()
   @StationAccess('body.sellerStationId', 'body.buyerStationId')
   @ApiOperation({
-    summary: 'Place a trade (members of the seller or the buyer, and admins)',
+    summary: 'Place a trade (members of the seller station, and admins)',
     description:
+      'Members of the buyer station only are refused with 403 TRADE.SELLER_ONLY: the seller decides what it sells. ' +
       "Reserves the seller's stock for every line at once (409 INVENTORY.INSUFFICIENT_STOCK naming the commodity " +
       'otherwise) and creates the shipment that carries the goods. The trade goes in_transit when the shipment ' +
       'leaves and completed when it is delivered.',

@@ -3,6 +3,7 @@ import { ShipmentLifecycleHook, ShipmentRow, ShipmentsService } from '@itn/cargo
 import {
   ConflictError,
   decodeCursor,
+  DomainError,
   IdempotencyContext,
   IdempotencyService,
   IdempotentResult,
@@ -14,7 +15,7 @@ import {
   uuidv7,
 } from '@itn/core';
 import { event, NewEvent, ShipmentStatus, TradeStatus } from '@itn/events';
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreateTradeDto, ListTradesQueryDto, TradeDto } from './dto/trade.dto';
@@ -41,6 +42,17 @@ const FOLLOWS: Partial<Record<ShipmentStatus, [TradeStatus[], TradeStatus]>> = {
   cancelled: [['pending'], 'cancelled'],
   failed: [['pending', 'in_transit'], 'failed'],
 };
+
+/** A trade placed by a member of the buyer only. */
+export class SellerOnlyError extends DomainError {
+  constructor() {
+    super(
+      'TRADE.SELLER_ONLY',
+      "Only members of the seller station (and admins) may place a trade that sells the seller's stock",
+      HttpStatus.FORBIDDEN,
+    );
+  }
+}
 
 @Injectable()
 export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
@@ -74,6 +86,12 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
     if (dto.sellerStationId === dto.buyerStationId) {
       throw new UnprocessableError('TRADE.SELF_TRADE', 'A station cannot trade with itself');
     }
+    // Until trades are paid for, selling is the seller's decision alone: a buyer could
+    // otherwise take another station's goods. (The guard let in members of either side.)
+    const sellerSide =
+      this.access.knownCanActForAny(user, [dto.sellerStationId]) ??
+      (await this.access.canActForAny(user, [dto.sellerStationId]));
+    if (!sellerSide) throw new SellerOnlyError();
     const result = await this.idempotency.execute(
       {
         userId: user.id,
