@@ -1,4 +1,4 @@
-import { DomainError, Environment } from '@itn/core';
+import { canonicalUuid, DomainError, Environment } from '@itn/core';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
@@ -125,8 +125,8 @@ export class TokensService {
     const known = this.verified.get(token);
     if (known && known.expiresAt > Date.now()) return known;
     this.verified.delete(token);
-    const claims = this.jwt.verify<AccessTokenClaims & { exp: number }>(token, { algorithms: [JWT_ALGORITHM] });
-    const result = { user: toAuthUser(claims), expiresAt: claims.exp * 1000 };
+    const claims = this.jwt.verify<Partial<IssuedClaims>>(token, { algorithms: [JWT_ALGORITHM] });
+    const result = { user: toAuthUser(claims), expiresAt: claims.exp! * 1000 };
     if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
     this.verified.set(token, result);
     return result;
@@ -161,10 +161,21 @@ export class TokensService {
   }
 }
 
-/** Claims -> AuthUser, refusing anything that is not exactly what we issue. */
-export function toAuthUser(claims: Partial<AccessTokenClaims>): AuthUser {
-  if (typeof claims.sub !== 'string' || !ROLES.includes(claims.role as Role)) {
+/** The claims every access token this service issues carries (jsonwebtoken adds iat, exp, iss, aud). */
+type IssuedClaims = AccessTokenClaims & { iat: number; exp: number };
+
+/**
+ * Claims -> AuthUser, refusing anything that is not exactly what we issue: a token without an
+ * expiry, an issue time or a subject would otherwise be accepted by the signature check alone.
+ */
+export function toAuthUser(claims: Partial<IssuedClaims>): AuthUser {
+  if (
+    canonicalUuid(claims.sub) !== claims.sub ||
+    !Number.isFinite(claims.exp) ||
+    !Number.isFinite(claims.iat) ||
+    !ROLES.includes(claims.role as Role)
+  ) {
     throw new DomainError('AUTH.UNAUTHORIZED', 'Invalid access token', HttpStatus.UNAUTHORIZED);
   }
-  return { id: claims.sub, role: claims.role as Role };
+  return { id: claims.sub!, role: claims.role as Role };
 }

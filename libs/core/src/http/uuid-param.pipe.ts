@@ -19,3 +19,14 @@ export const UuidParam: PipeTransform<string, Promise<string>> = {
 /** For a UUID field of a request body or query: its lower-case form (see UuidParam). */
 export const LowerCaseUuid = () =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value));
+
+/** A UUID, in either case. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The canonical (lower-case) form of a UUID, or undefined when the value is not one: for ids
+ * that arrive outside the validation pipes (socket messages, token claims).
+ */
+export function canonicalUuid(value: unknown): string | undefined {
+  return typeof value === 'string' && UUID_PATTERN.test(value) ? value.toLowerCase() : undefined;
+}
