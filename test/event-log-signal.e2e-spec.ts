@@ -105,7 +105,7 @@ describe('Event log notifications (e2e)', () => {
       expect(announce).toHaveBeenCalled();
       await notifiedAfter(beforeAdjustment);
 
-      const trader = await createActor(t, 'trader', [w.stations.B]);
+      const trader = await createActor(t, 'trader', [w.stations.S]);
       announce.mockClear();
       const beforeTrade = Date.now();
       await trader

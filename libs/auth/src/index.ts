@@ -9,3 +9,4 @@ export * from './password.service';
 export * from './station-access';
 export * from './tokens.service';
 export * from './guards/global-guards';
+export { bearerToken } from './guards/jwt-auth.guard';

@@ -1,15 +1,14 @@
 import { applyDecorators, CanActivate, ExecutionContext, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
 import { ApiForbiddenResponse } from '@nestjs/swagger';
-import { DomainError, ErrorResponseDto, RouteMetadata, type InMemoryGuard } from '@itn/core';
+import { DomainError, ErrorResponseDto, RouteMetadata, UUID_PATTERN, type InMemoryGuard } from '@itn/core';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from './auth-user';
+import type { Role } from './entities/user.entity';
 
 export const STATION_ACCESS = 'itn:stationAccess';
 
 /** Where a route carries the station id(s): `params.id`, `body.sellerStationId`, `query.stationId`. */
 export type StationIdSource = `${'params' | 'body' | 'query'}.${string}`;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class StationForbiddenError extends DomainError {
   constructor() {
@@ -29,51 +28,78 @@ export const StationAccess = (...sources: StationIdSource[]) =>
     ApiForbiddenResponse({ description: 'Not a member of the station (and not an admin)', type: ErrorResponseDto }),
   );
 
-/** How long a user's memberships are trusted before they are read again. */
+/** How long a user's role and memberships are trusted before they are read again. */
 export const MEMBERSHIP_TTL_MS = 5_000;
 const MAX_CACHED_USERS = 50_000;
+
+/** What a user may do now, as stored (a token only says who they are). */
+export interface UserAccess {
+  /** The user with their current role, as guards put it on the request. */
+  user: AuthUser;
+  /** The stations they are a member of, in PostgreSQL's (lower-case) form. */
+  stations: ReadonlySet<string>;
+}
+
+/** Whether this access lets its user act for at least one of these stations. */
+export function actsForAny(access: UserAccess, stationIds: readonly string[]): boolean {
+  return access.user.role === 'admin' || stationIds.some((id) => access.stations.has(id.toLowerCase()));
+}
 
 @Injectable()
 export class StationAccessPolicy {
   /**
-   * Memberships per user, read once per MEMBERSHIP_TTL_MS instead of once per request (every
-   * station-scoped request asks). A change made through this instance applies at once; one
-   * made through another instance applies within the TTL.
+   * Each user's current role and memberships (null: the user no longer exists), read once per
+   * MEMBERSHIP_TTL_MS instead of once per request. A change made through any instance is
+   * an event in the log (access.changed), on which every instance forgets the user at once;
+   * the TTL bounds what is missed if that event is late.
    */
-  private readonly memberships = new Map<string, { stations: Set<string>; expires: number }>();
+  private readonly users = new Map<string, { access: UserAccess | null; expires: number }>();
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Whether the user may act for at least one of these stations. */
-  async canActForAny(user: AuthUser, stationIds: readonly string[]): Promise<boolean> {
-    return this.knownCanActForAny(user, stationIds) ?? actsForAny(await this.membershipsOf(user.id), stationIds);
-  }
-
   /**
-   * The same answer when it needs no read (an admin, or memberships cached and fresh), else
-   * undefined: lets the guard decide most requests without a promise.
+   * The user's current access when it is known and fresh; null when the user no longer
+   * exists; undefined when it must be read (current): lets guards decide most requests
+   * without a promise.
    */
-  knownCanActForAny(user: AuthUser, stationIds: readonly string[]): boolean | undefined {
-    if (user.role === 'admin') return true;
-    const cached = this.memberships.get(user.id);
-    return cached && cached.expires > Date.now() ? actsForAny(cached.stations, stationIds) : undefined;
+  known(userId: string): UserAccess | null | undefined {
+    const cached = this.users.get(userId);
+    return cached && cached.expires > Date.now() ? cached.access : undefined;
   }
 
-  /** Drops what is known of a user's memberships (after granting or revoking one). */
-  forget(userId: string): void {
-    this.memberships.delete(userId);
-  }
-
-  private async membershipsOf(userId: string): Promise<Set<string>> {
-    const cached = this.memberships.get(userId);
-    if (cached && cached.expires > Date.now()) return cached.stations;
-    const stations = new Set(await this.stationIdsOf(userId));
-    if (this.memberships.size >= MAX_CACHED_USERS) this.memberships.clear();
+  /** The user's current access, read when not known; null when the user no longer exists. */
+  async current(userId: string): Promise<UserAccess | null> {
+    const known = this.known(userId);
+    if (known !== undefined) return known;
+    const [row] = await this.dataSource.query<{ role: Role; stations: string[] }[]>(
+      `SELECT u.role, ARRAY(SELECT m.station_id::text FROM station_members m WHERE m.user_id = u.id) AS stations
+         FROM users u WHERE u.id = $1`,
+      [userId],
+    );
+    const access = row ? { user: { id: userId, role: row.role }, stations: new Set(row.stations) } : null;
+    if (this.users.size >= MAX_CACHED_USERS) this.users.clear();
     // Between three quarters of the TTL and all of it: users who signed in together would
     // otherwise all need a read in the same instant, every TTL, and the requests behind wait.
     const ttl = MEMBERSHIP_TTL_MS * (0.75 + 0.25 * Math.random());
-    this.memberships.set(userId, { stations, expires: Date.now() + ttl });
-    return stations;
+    this.users.set(userId, { access, expires: Date.now() + ttl });
+    return access;
+  }
+
+  /** Whether the user may act for at least one of these stations (by their current role). */
+  async canActForAny(user: AuthUser, stationIds: readonly string[]): Promise<boolean> {
+    const access = await this.current(user.id);
+    return access !== null && actsForAny(access, stationIds);
+  }
+
+  /** The same answer when it needs no read, else undefined. */
+  knownCanActForAny(user: AuthUser, stationIds: readonly string[]): boolean | undefined {
+    const access = this.known(user.id);
+    return access === undefined ? undefined : access !== null && actsForAny(access, stationIds);
+  }
+
+  /** Drops what is known of a user's access (after a change of their role or memberships). */
+  forget(userId: string): void {
+    this.users.delete(userId);
   }
 
   async assertCanActForAny(user: AuthUser, stationIds: readonly string[]): Promise<void> {
@@ -86,7 +112,7 @@ export class StationAccessPolicy {
    */
   async scope(user: AuthUser, requested: string | undefined): Promise<string[] | null> {
     if (requested !== undefined) return [requested];
-    return user.role === 'admin' ? null : [...(await this.membershipsOf(user.id))];
+    return scopeOf(await this.current(user.id), undefined);
   }
 
   /** The stations a user is a member of. */
@@ -99,8 +125,15 @@ export class StationAccessPolicy {
   }
 }
 
-function actsForAny(memberships: ReadonlySet<string>, stationIds: readonly string[]): boolean {
-  return stationIds.some((id) => memberships.has(id.toLowerCase()));
+/**
+ * What a user with this access may follow of what they asked for: the station asked for
+ * while they may act for it, else every station of a trader, else all (null) for an admin;
+ * [] when nothing (the user is gone, or no longer a member of the station asked for).
+ */
+export function scopeOf(access: UserAccess | null, requested: string | undefined): string[] | null {
+  if (access === null) return [];
+  if (requested !== undefined) return actsForAny(access, [requested]) ? [requested] : [];
+  return access.user.role === 'admin' ? null : [...access.stations];
 }
 
 function pick(request: Record<string, unknown>, source: StationIdSource): unknown {
@@ -154,7 +187,7 @@ export class StationAccessGuard implements CanActivate, InMemoryGuard {
     // A missing optional filter (e.g. ?stationId) is the service's business; malformed ids are
     // left to validation, which answers 400 before the handler runs.
     const stationIds = present
-      .filter((v): v is string => typeof v === 'string' && UUID.test(v))
+      .filter((v): v is string => typeof v === 'string' && UUID_PATTERN.test(v))
       .map((id) => id.toLowerCase()); // memberships are stored in PostgreSQL's form
     if (present.length === 0 || stationIds.length < present.length) return null;
     return { user, stationIds };

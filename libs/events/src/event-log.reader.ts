@@ -95,6 +95,39 @@ export class EventLogReader {
     return next ? { txId: next.tx_id, id: next.id } : await this.head();
   }
 
+  /**
+   * How many events a replay from `after` up to `upTo` would hand out, counted up to `limit`
+   * (through the same indexes as read); `limit` when there are at least that many.
+   */
+  async countUpTo(
+    after: LogPosition,
+    opts: { upTo: LogPosition; stationIds: string[] | null; limit: number },
+  ): Promise<number> {
+    const [row] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM (
+         SELECT 1 FROM events e
+          WHERE (e.tx_id, e.id) > ($1::xid8, $2::bigint)
+            AND e.tx_id >= $1::xid8
+            AND (e.tx_id, e.id) <= ($3::xid8, $4::bigint)
+            AND ($5::uuid[] IS NULL OR e.station_ids && $5::uuid[])
+          LIMIT $6) s`,
+      [after.txId, after.id, opts.upTo.txId, opts.upTo.id, opts.stationIds, opts.limit],
+    );
+    return row.n;
+  }
+
+  /**
+   * Whether events after this id may have been pruned (the retention window): the oldest event
+   * kept is later than the one after it, and the log no longer starts at its first id.
+   */
+  async prunedAfter(eventId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query<{ pruned: boolean }[]>(
+      `SELECT coalesce(min(id) > $1::bigint + 1 AND min(id) > 1, false) AS pruned FROM events`,
+      [eventId],
+    );
+    return row.pruned;
+  }
+
   /** The place just after everything committed so far. */
   async head(): Promise<LogPosition> {
     const [row] = await this.dataSource.query<{ tx_id: string | null; id: string | null }[]>(

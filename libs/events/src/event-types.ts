@@ -62,11 +62,25 @@ export interface TradeStatusChangedData {
   at: string;
 }
 
+/**
+ * A user's access after a change of their role or memberships (written by triggers on users
+ * and station_members, whatever made the change). It concerns no station (stationIds is []):
+ * every instance applies it to the user's open sockets and streams; admins see it in the log.
+ */
+export interface AccessChangedData {
+  userId: string;
+  /** null: the user no longer exists. */
+  role: 'admin' | 'trader' | null;
+  stationIds: string[];
+  at: string;
+}
+
 export interface EventDataByType {
   'inventory.changed': InventoryChangedData;
   'shipment.status_changed': ShipmentStatusChangedData;
   'trade.created': TradeCreatedData;
   'trade.status_changed': TradeStatusChangedData;
+  'access.changed': AccessChangedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -76,6 +90,7 @@ export const EVENT_TYPES: EventType[] = [
   'shipment.status_changed',
   'trade.created',
   'trade.status_changed',
+  'access.changed',
 ];
 
 export interface NewEvent<T extends EventType = EventType> {

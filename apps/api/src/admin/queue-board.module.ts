@@ -1,4 +1,4 @@
-import { AuthModule, TokensService } from '@itn/auth';
+import { AuthModule, StationAccessPolicy, TokensService } from '@itn/auth';
 import { CargoQueueModule, SHIPMENTS_QUEUE } from '@itn/cargo';
 import { DomainError, toErrorBody } from '@itn/core';
 import { MAINTENANCE_QUEUE } from '@itn/events';
@@ -41,26 +41,35 @@ class QueueBoardAccess implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly tokens: TokensService,
+    private readonly access: StationAccessPolicy,
   ) {}
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     // Runs for every request (after routing), so the common case (not the board) is one string check.
-    fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
       if (!isBoardRoute(request)) return done();
       const refuse = (status: HttpStatus, code: string, message: string) =>
         void reply.status(status).send(toErrorBody(new DomainError(code, message, status), String(request.id)));
-      const token = tokenOf(request);
-      let role: string | undefined;
-      try {
-        role = token ? this.tokens.verifyAccessToken(token).user.role : undefined;
-      } catch {
-        role = undefined;
-      }
-      if (!role) return refuse(HttpStatus.UNAUTHORIZED, 'AUTH.UNAUTHORIZED', 'A valid admin access token is required');
-      if (role !== 'admin') return refuse(HttpStatus.FORBIDDEN, 'AUTH.FORBIDDEN', 'The queue board is for admins');
-      done();
+      void this.currentRole(tokenOf(request)).then((role) => {
+        if (!role)
+          return refuse(HttpStatus.UNAUTHORIZED, 'AUTH.UNAUTHORIZED', 'A valid admin access token is required');
+        if (role !== 'admin') return refuse(HttpStatus.FORBIDDEN, 'AUTH.FORBIDDEN', 'The queue board is for admins');
+        done();
+      }, done);
     });
+  }
+
+  /** The role the token's user has now (not the one written in the token), or undefined. */
+  private async currentRole(token: string | undefined): Promise<string | undefined> {
+    if (!token) return undefined;
+    let userId: string;
+    try {
+      userId = this.tokens.verifyAccessToken(token).user.id;
+    } catch {
+      return undefined;
+    }
+    return (await this.access.current(userId))?.user.role;
   }
 }
 

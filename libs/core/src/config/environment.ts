@@ -211,6 +211,47 @@ export class Environment {
   @Max(3650)
   EVENT_RETENTION_DAYS = 30;
 
+  /** Socket.IO connections one user may hold open on one instance at once. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  SOCKET_MAX_PER_USER = 20;
+
+  /** Stations one socket may be subscribed to at once. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  SOCKET_MAX_SUBSCRIPTIONS = 100;
+
+  /**
+   * Messages (subscribe, unsubscribe) one socket may send: a burst of this many, refilled at
+   * SOCKET_MESSAGES_PER_SECOND. Past it a message is refused (RATE_LIMITED); a socket that
+   * keeps sending past it is disconnected.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SOCKET_MESSAGE_BURST = 30;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SOCKET_MESSAGES_PER_SECOND = 5;
+
+  /**
+   * Most events a subscription or an SSE stream may replay from `after` / Last-Event-ID; a
+   * client further behind (or behind the retention window) is told to page through polling.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  REPLAY_MAX_EVENTS = 10_000;
+
   @Transform(toList)
   @IsString({ each: true })
   CORS_ORIGINS: string[] = ['http://localhost:3000'];

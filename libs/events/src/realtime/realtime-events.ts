@@ -6,6 +6,10 @@ export type ServerToClientEvents = {
 } & {
   /** Sent just before the server closes a socket whose access token has expired. */
   'session.expired': (info: { code: 'AUTH.TOKEN_EXPIRED' }) => void;
+  /** Sent just before the server closes a socket for another reason: the account was removed, or the client kept sending past its message budget. */
+  'session.closed': (info: { code: 'AUTH.ACCOUNT_REMOVED' | 'RATE_LIMITED' }) => void;
+  /** The user may no longer follow this station (membership removed, or demoted): its events stop here. */
+  'subscription.revoked': (info: { stationId: string; code: 'AUTH.STATION_FORBIDDEN' }) => void;
 };
 
 export interface SubscribePayload {

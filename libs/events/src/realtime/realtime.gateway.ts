@@ -1,4 +1,5 @@
-import { AuthUser, StationAccessPolicy, TokensService } from '@itn/auth';
+import { actsForAny, StationAccessPolicy, TokensService, type UserAccess } from '@itn/auth';
+import { canonicalUuid } from '@itn/core';
 import { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -11,8 +12,10 @@ import {
 } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { EventFollower } from '../event-follower.service';
-import { comparePositions, EventLogReader, LogEvent, LogPosition } from '../event-log.reader';
-import { LogCatchUp } from './log-catch-up';
+import { comparePositions, LogEvent, LogPosition } from '../event-log.reader';
+import { AccessChanges } from './access-changes';
+import { LogCatchUp, ReplayTooLongError } from './log-catch-up';
+import { MessageBudget, RealtimeLimits } from './realtime-limits';
 import { SocketBursts } from './socket-bursts';
 import {
   ClientToServerEvents,
@@ -23,25 +26,32 @@ import {
 } from './realtime-events';
 
 interface SocketData {
-  user: AuthUser;
+  /** The user's access as this socket last learnt it (at the handshake, then from the log). */
+  access: UserAccess;
   /** Where in the log each station's live delivery began for this socket. */
   joined: Map<string, LogPosition>;
+  budget: MessageBudget;
   expiry?: NodeJS.Timeout;
+  unwatch?: () => void;
 }
 
 type ItnServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type ItnSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVENT_ID = /^[0-9]{1,18}$/;
 
 const refuse = (code: string, message: string): SubscribeAck => ({ ok: false, code, message });
+
+const connectError = (code: string, message: string) => Object.assign(new Error(message), { data: { code } });
 
 /**
  * Socket.IO on /socket.io. The access token in `handshake.auth.token` is checked before the
  * connection is accepted, and the socket is closed when the token expires. Clients join
  * `station:<id>` rooms with `subscribe`; every event of the log is emitted, under its type,
- * once to each socket in any room of the stations it names.
+ * once to each socket in any room of the stations it names. A change of the user's access
+ * (an access.changed event) takes effect on the socket before any later event is delivered.
+ * Limits (RealtimeLimits): sockets per user, messages per socket, subscriptions per socket,
+ * and how far back a subscription may replay.
  */
 @WebSocketGateway({ path: '/socket.io', serveClient: false })
 export class RealtimeGateway
@@ -49,37 +59,26 @@ export class RealtimeGateway
 {
   @WebSocketServer() server: ItnServer;
   private readonly bursts = new SocketBursts();
+  /** Open sockets per user on this instance. */
+  private readonly socketsOf = new Map<string, number>();
 
   constructor(
     private readonly tokens: TokensService,
     private readonly access: StationAccessPolicy,
     private readonly follower: EventFollower,
-    private readonly reader: EventLogReader,
     private readonly catchUp: LogCatchUp,
+    private readonly accessChanges: AccessChanges,
+    private readonly limits: RealtimeLimits,
   ) {}
 
   afterInit(server: ItnServer): void {
     server.use((socket, next) => {
-      const token: unknown = socket.handshake.auth?.token;
-      if (typeof token !== 'string' || token.length === 0) {
-        return next(Object.assign(new Error('An access token is required'), { data: { code: 'AUTH.UNAUTHORIZED' } }));
-      }
-      try {
-        const { user, expiresAt } = this.tokens.verifyAccessToken(token);
-        socket.data.user = user;
-        socket.data.joined = new Map();
-        socket.data.expiry = setTimeout(
-          () => {
-            socket.emit('session.expired', { code: 'AUTH.TOKEN_EXPIRED' });
-            socket.disconnect(true);
-          },
-          Math.max(0, expiresAt - Date.now()),
-        );
-        next();
-      } catch {
-        next(Object.assign(new Error('Invalid or expired access token'), { data: { code: 'AUTH.UNAUTHORIZED' } }));
-      }
+      this.admit(socket).then(
+        () => next(),
+        (e: Error) => next(e),
+      );
     });
+    server.on('connection', (socket: ItnSocket) => this.limitMessages(socket));
   }
 
   onApplicationBootstrap(): void {
@@ -93,6 +92,12 @@ export class RealtimeGateway
 
   handleDisconnect(socket: ItnSocket): void {
     clearTimeout(socket.data.expiry);
+    socket.data.unwatch?.();
+    const userId = socket.data.access?.user.id;
+    if (userId === undefined) return;
+    const open = (this.socketsOf.get(userId) ?? 1) - 1;
+    if (open > 0) this.socketsOf.set(userId, open);
+    else this.socketsOf.delete(userId);
   }
 
   /** Number of connected sockets on this instance. */
@@ -105,34 +110,54 @@ export class RealtimeGateway
     @ConnectedSocket() socket: ItnSocket,
     @MessageBody() payload: SubscribePayload,
   ): Promise<SubscribeAck> {
-    const stationId = payload?.stationId;
-    if (typeof stationId !== 'string' || !UUID.test(stationId)) {
-      return refuse('VALIDATION.FAILED', 'stationId must be a UUID');
-    }
+    // Room names and memberships use the canonical (lower-case) form of an id.
+    const stationId = canonicalUuid(payload?.stationId);
+    if (stationId === undefined) return refuse('VALIDATION.FAILED', 'stationId must be a UUID');
     const after = payload.after === undefined || payload.after === null ? undefined : String(payload.after);
     if (after !== undefined && !EVENT_ID.test(after)) return refuse('VALIDATION.FAILED', 'after must be an event id');
-    if (!(await this.access.canActForAny(socket.data.user, [stationId]))) {
+    const access = await this.access.current(socket.data.access.user.id);
+    if (access === null) {
+      this.applyAccess(socket, null);
+      return refuse('AUTH.UNAUTHORIZED', 'This account no longer exists');
+    }
+    socket.data.access = access;
+    if (!actsForAny(access, [stationId])) {
       return refuse('AUTH.STATION_FORBIDDEN', 'You are not a member of this station');
     }
     if (socket.data.joined.has(stationId)) return { ok: true, replayed: 0 };
+    if (socket.data.joined.size >= this.limits.subscriptionsPerSocket) {
+      this.limits.refused('subscriptions');
+      return refuse(
+        'TOO_MANY_SUBSCRIPTIONS',
+        `A socket may follow at most ${this.limits.subscriptionsPerSocket} stations; unsubscribe first`,
+      );
+    }
 
+    let from: LogPosition;
+    try {
+      from = await this.catchUp.resumePoint(after, [stationId]);
+    } catch (e) {
+      if (e instanceof ReplayTooLongError) return refuse('REPLAY_TOO_LONG', e.message);
+      throw e;
+    }
+    let joined = false;
     const goLive = () => {
+      // The user's access may have changed while the replay ran: join only if it still allows.
+      if (socket.disconnected || !actsForAny(socket.data.access, [stationId])) return;
       socket.data.joined.set(stationId, this.follower.position!);
       void socket.join(stationRoom(stationId));
+      joined = true;
     };
-    if (after === undefined) {
-      goLive();
-      return { ok: true };
-    }
     const replayed = await this.catchUp.replayThenGoLive(
-      await this.reader.positionOf(after),
+      from,
       [stationId],
       (e) => {
         if (!this.deliveredLive(socket, e)) socket.emit(e.event.type, e.event as never);
       },
       goLive,
     );
-    return { ok: true, replayed };
+    if (!joined) return refuse('AUTH.STATION_FORBIDDEN', 'You are not a member of this station');
+    return after === undefined ? { ok: true } : { ok: true, replayed };
   }
 
   @SubscribeMessage('unsubscribe')
@@ -140,13 +165,84 @@ export class RealtimeGateway
     @ConnectedSocket() socket: ItnSocket,
     @MessageBody() payload: { stationId: string },
   ): Promise<SubscribeAck> {
-    const stationId = payload?.stationId;
-    if (typeof stationId !== 'string' || !UUID.test(stationId)) {
-      return refuse('VALIDATION.FAILED', 'stationId must be a UUID');
-    }
+    const stationId = canonicalUuid(payload?.stationId);
+    if (stationId === undefined) return refuse('VALIDATION.FAILED', 'stationId must be a UUID');
     socket.data.joined.delete(stationId);
     await socket.leave(stationRoom(stationId));
     return { ok: true };
+  }
+
+  /** The handshake: a valid token of a user who still exists, within the user's socket limit. */
+  private async admit(socket: ItnSocket): Promise<void> {
+    const token: unknown = socket.handshake.auth?.token;
+    if (typeof token !== 'string' || token.length === 0) {
+      throw connectError('AUTH.UNAUTHORIZED', 'An access token is required');
+    }
+    let verified: ReturnType<TokensService['verifyAccessToken']>;
+    try {
+      verified = this.tokens.verifyAccessToken(token);
+    } catch {
+      throw connectError('AUTH.UNAUTHORIZED', 'Invalid or expired access token');
+    }
+    const userId = verified.user.id;
+    const access = await this.access.current(userId);
+    if (access === null) throw connectError('AUTH.UNAUTHORIZED', 'This account no longer exists');
+    const open = this.socketsOf.get(userId) ?? 0;
+    if (open >= this.limits.socketsPerUser) {
+      this.limits.refused('sockets_per_user');
+      throw connectError(
+        'TOO_MANY_CONNECTIONS',
+        `At most ${this.limits.socketsPerUser} connections per user; close one first`,
+      );
+    }
+    this.socketsOf.set(userId, open + 1);
+    socket.data.access = access;
+    socket.data.joined = new Map();
+    socket.data.budget = this.limits.messageBudget();
+    socket.data.unwatch = this.accessChanges.watch(userId, (changed) => this.applyAccess(socket, changed));
+    socket.data.expiry = setTimeout(
+      () => {
+        socket.emit('session.expired', { code: 'AUTH.TOKEN_EXPIRED' });
+        socket.disconnect(true);
+      },
+      Math.max(0, verified.expiresAt - Date.now()),
+    );
+  }
+
+  /**
+   * Every message a socket sends is taken from its budget; past it, the message is answered
+   * RATE_LIMITED without being handled, and a socket that keeps on is disconnected.
+   */
+  private limitMessages(socket: ItnSocket): void {
+    socket.use((packet, next) => {
+      if (socket.data.budget.take()) return next();
+      this.limits.refused('message_rate');
+      const ack: unknown = packet[packet.length - 1];
+      if (typeof ack === 'function') {
+        (ack as (result: SubscribeAck) => void)(refuse('RATE_LIMITED', 'Too many messages; slow down'));
+      }
+      if (socket.data.budget.abused) {
+        this.limits.refused('disconnected_for_abuse');
+        socket.emit('session.closed', { code: 'RATE_LIMITED' });
+        socket.disconnect(true);
+      }
+    });
+  }
+
+  /** A change of the user's access, applied before the follower hands out any later event. */
+  private applyAccess(socket: ItnSocket, access: UserAccess | null): void {
+    if (access === null) {
+      socket.emit('session.closed', { code: 'AUTH.ACCOUNT_REMOVED' });
+      socket.disconnect(true);
+      return;
+    }
+    socket.data.access = access;
+    for (const stationId of [...socket.data.joined.keys()]) {
+      if (actsForAny(access, [stationId])) continue;
+      socket.data.joined.delete(stationId);
+      void socket.leave(stationRoom(stationId));
+      socket.emit('subscription.revoked', { stationId, code: 'AUTH.STATION_FORBIDDEN' });
+    }
   }
 
   private broadcast(e: LogEvent): void {

@@ -2,7 +2,9 @@ import { AuthModule } from '@itn/auth';
 import { Global, Module } from '@nestjs/common';
 import { EventFollower } from '../event-follower.service';
 import { EventLogReader } from '../event-log.reader';
+import { AccessChanges } from './access-changes';
 import { LogCatchUp } from './log-catch-up';
+import { RealtimeLimits } from './realtime-limits';
 import { RealtimeGateway } from './realtime.gateway';
 import { RealtimeMetrics } from './realtime.metrics';
 import { SseStreams } from './sse-streams';
@@ -16,7 +18,16 @@ import { UpdatesController } from './updates.controller';
 @Module({
   imports: [AuthModule],
   controllers: [UpdatesController],
-  providers: [EventLogReader, EventFollower, LogCatchUp, RealtimeGateway, RealtimeMetrics, SseStreams],
+  providers: [
+    EventLogReader,
+    EventFollower,
+    LogCatchUp,
+    AccessChanges,
+    RealtimeLimits,
+    RealtimeGateway,
+    RealtimeMetrics,
+    SseStreams,
+  ],
   exports: [EventFollower, RealtimeGateway, EventLogReader],
 })
 export class RealtimeModule {}

@@ -1,4 +1,12 @@
-import { AuthUser, CurrentUser, StationAccess, StationAccessPolicy } from '@itn/auth';
+import {
+  AuthUser,
+  bearerToken,
+  CurrentUser,
+  scopeOf,
+  StationAccess,
+  StationAccessPolicy,
+  TokensService,
+} from '@itn/auth';
 import { ApiErrorResponses } from '@itn/core';
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
@@ -6,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { EventFollower } from '../event-follower.service';
 import { EventLogReader, LOG_START, LogEvent, LogPosition } from '../event-log.reader';
+import { AccessChanges } from './access-changes';
 import { LogCatchUp } from './log-catch-up';
 import { SseStreams } from './sse-streams';
 import { UpdatesPageDto, UpdatesQueryDto } from './updates.dto';
@@ -26,6 +35,8 @@ export class UpdatesController {
     private readonly catchUp: LogCatchUp,
     private readonly access: StationAccessPolicy,
     private readonly streams: SseStreams,
+    private readonly accessChanges: AccessChanges,
+    private readonly tokens: TokensService,
   ) {}
 
   @Get('real-time')
@@ -53,7 +64,9 @@ export class UpdatesController {
     const stationIds = await this.access.scope(user, query.stationId);
     if (accept?.includes('text/event-stream')) {
       const resumeFrom = lastEventId && /^[0-9]{1,18}$/.test(lastEventId) ? lastEventId : query.after;
-      await this.stream(request, reply, stationIds, resumeFrom);
+      // Refused (too far back) before the stream starts, as an answer in the error format.
+      const from = await this.catchUp.resumePoint(resumeFrom, stationIds);
+      this.stream(request, reply, user, query.stationId, stationIds, from);
       return;
     }
     const after = query.after === undefined ? LOG_START : await this.reader.positionOf(query.after);
@@ -68,12 +81,20 @@ export class UpdatesController {
     await reply.send(body);
   }
 
-  private async stream(
+  /**
+   * The live stream. It ends, with a last event saying why, when the access token expires
+   * (`session.expired`), when the account is removed (`session.closed`) and when the user may
+   * no longer follow the station asked for (`subscription.revoked`); a trader who follows all
+   * their stations keeps following those they are still a member of.
+   */
+  private stream(
     request: FastifyRequest,
     reply: FastifyReply,
+    user: AuthUser,
+    requested: string | undefined,
     stationIds: string[] | null,
-    after: string | undefined,
-  ): Promise<void> {
+    from: LogPosition,
+  ): void {
     // The headers the hooks set so far (security, CORS, rate limit) go out with the stream's own.
     const headers = reply.getHeaders() as OutgoingHttpHeaders;
     reply.hijack();
@@ -88,16 +109,33 @@ export class UpdatesController {
     });
     raw.write(': connected\n\n');
 
-    const wanted = stationIds === null ? null : new Set(stationIds);
-    const matches = (e: LogEvent) => wanted === null || e.event.stationIds.some((s) => wanted.has(s));
+    let wanted = stationIds === null ? null : new Set(stationIds);
+    const matches = (e: LogEvent) => wanted === null || e.event.stationIds.some((s) => wanted!.has(s));
     let live = false;
     let unsubscribe = () => {};
     const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
     const forget = this.streams.add(raw);
+    const unwatch = this.accessChanges.watch(user.id, (access) => {
+      const scope = scopeOf(access, requested);
+      if (access === null) return end('session.closed', { code: 'AUTH.ACCOUNT_REMOVED' });
+      if (requested !== undefined && scope?.length === 0) {
+        return end('subscription.revoked', { stationId: requested, code: 'AUTH.STATION_FORBIDDEN' });
+      }
+      wanted = scope === null ? null : new Set(scope);
+    });
+    const token = bearerToken(request.headers.authorization);
+    const expiresAt = token ? this.tokens.verifyAccessToken(token).expiresAt : Date.now();
+    const expiry = setTimeout(() => end('session.expired', { code: 'AUTH.TOKEN_EXPIRED' }), expiresAt - Date.now());
     const close = () => {
       clearInterval(heartbeat);
+      clearTimeout(expiry);
+      unwatch();
       unsubscribe();
       forget();
+    };
+    const end = (type: string, data: object) => {
+      close();
+      if (!raw.destroyed) raw.end(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     request.raw.on('close', close);
 
@@ -108,15 +146,17 @@ export class UpdatesController {
       });
     };
     if (wanted !== null && wanted.size === 0) return goLive();
-    const from: LogPosition =
-      after === undefined ? (this.follower.position ?? LOG_START) : await this.reader.positionOf(after);
-    await this.catchUp.replayThenGoLive(
-      from,
-      stationIds,
-      (e) => raw.write(sseFrame(e)),
-      () => {
-        if (!raw.destroyed && !live) goLive();
-      },
-    );
+    void this.catchUp
+      .replayThenGoLive(
+        from,
+        stationIds,
+        (e) => {
+          if (matches(e)) raw.write(sseFrame(e));
+        },
+        () => {
+          if (!raw.destroyed && !raw.writableEnded && !live) goLive();
+        },
+      )
+      .catch(() => raw.destroy());
   }
 }

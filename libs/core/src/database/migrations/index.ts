@@ -5,6 +5,7 @@ import { CreateShipments1764160300000 } from './1764160300000-CreateShipments';
 import { CreateTrades1764160400000 } from './1764160400000-CreateTrades';
 import { CreateShipmentFunction1764160500000 } from './1764160500000-CreateShipmentFunction';
 import { NotifyAfterCommit1764160600000 } from './1764160600000-NotifyAfterCommit';
+import { AccessChangeEvents1764160700000 } from './1764160700000-AccessChangeEvents';
 
 /** Every migration in order; a new migration is appended here and never edited once merged. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   CreateTrades1764160400000,
   CreateShipmentFunction1764160500000,
   NotifyAfterCommit1764160600000,
+  AccessChangeEvents1764160700000,
 ];
