@@ -75,17 +75,10 @@ export async function readSse(
       const { value, done } = await reader.read();
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const fields = Object.fromEntries(
-          frame
-            .split('\n')
-            .filter((l) => !l.startsWith(':') && l.includes(':'))
-            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
-        );
-        if (fields.data) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
+      const taken = takeSseFrames(buffer);
+      buffer = taken.rest;
+      for (const frame of taken.frames) {
+        if (frame.data) events.push({ id: frame.id, event: frame.event, data: JSON.parse(frame.data) });
       }
     }
   } catch (e) {
@@ -95,4 +88,23 @@ export async function readSse(
     controller.abort();
   }
   return events;
+}
+
+/** The complete frames at the start of an SSE buffer (their fields; comments dropped), and what is left. */
+export function takeSseFrames(buffer: string): { frames: Record<string, string>[]; rest: string } {
+  const frames: Record<string, string>[] = [];
+  let cut: number;
+  while ((cut = buffer.indexOf('\n\n')) >= 0) {
+    const frame = buffer.slice(0, cut);
+    buffer = buffer.slice(cut + 2);
+    frames.push(
+      Object.fromEntries(
+        frame
+          .split('\n')
+          .filter((l) => !l.startsWith(':') && l.includes(':'))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+      ),
+    );
+  }
+  return { frames, rest: buffer };
 }

@@ -1,3 +1,5 @@
+import { takeSseFrames } from './realtime-client';
+
 /** One Server-Sent Event as the client parsed it. */
 export interface SseEvent {
   id?: string;
@@ -61,19 +63,10 @@ export class SseRecorder {
         const { value, done } = await reader.read();
         if (done) break;
         buffer += decoder.decode(value, { stream: true });
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const fields = Object.fromEntries(
-            frame
-              .split('\n')
-              .filter((l) => !l.startsWith(':') && l.includes(':'))
-              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
-          );
-          if (fields.data) {
-            this.events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
-          }
+        const taken = takeSseFrames(buffer);
+        buffer = taken.rest;
+        for (const frame of taken.frames) {
+          if (frame.data) this.events.push({ id: frame.id, event: frame.event, data: JSON.parse(frame.data) });
         }
       }
     } catch {

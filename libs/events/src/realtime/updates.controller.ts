@@ -66,7 +66,7 @@ export class UpdatesController {
       const resumeFrom = lastEventId && /^[0-9]{1,18}$/.test(lastEventId) ? lastEventId : query.after;
       // Refused (too far back) before the stream starts, as an answer in the error format.
       const from = await this.catchUp.resumePoint(resumeFrom, stationIds);
-      this.stream(request, reply, user, query.stationId, stationIds, from);
+      this.stream(request, reply, user, query.stationId, stationIds, from, this.tokenExpiry(request));
       return;
     }
     const after = query.after === undefined ? LOG_START : await this.reader.positionOf(query.after);
@@ -79,6 +79,16 @@ export class UpdatesController {
       nextCursor: events.length > 0 ? events[events.length - 1].event.id : (query.after ?? null),
     };
     await reply.send(body);
+  }
+
+  /** When the caller's access token expires (now, if it no longer verifies: the guard let it in a moment ago). */
+  private tokenExpiry(request: FastifyRequest): number {
+    const token = bearerToken(request.headers.authorization);
+    try {
+      return token ? this.tokens.verifyAccessToken(token).expiresAt : Date.now();
+    } catch {
+      return Date.now();
+    }
   }
 
   /**
@@ -94,6 +104,7 @@ export class UpdatesController {
     requested: string | undefined,
     stationIds: string[] | null,
     from: LogPosition,
+    expiresAt: number,
   ): void {
     // The headers the hooks set so far (security, CORS, rate limit) go out with the stream's own.
     const headers = reply.getHeaders() as OutgoingHttpHeaders;
@@ -123,8 +134,6 @@ export class UpdatesController {
       }
       wanted = scope === null ? null : new Set(scope);
     });
-    const token = bearerToken(request.headers.authorization);
-    const expiresAt = token ? this.tokens.verifyAccessToken(token).expiresAt : Date.now();
     const expiry = setTimeout(() => end('session.expired', { code: 'AUTH.TOKEN_EXPIRED' }), expiresAt - Date.now());
     const close = () => {
       clearInterval(heartbeat);
