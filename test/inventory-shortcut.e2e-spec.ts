@@ -113,7 +113,7 @@ describe('Inventory reads without the router (e2e)', () => {
     expect(shortcutAnswers()).toEqual([false, true, false]);
   });
 
-  it('counts both ways in one rate-limit budget, and the router answers 429', async () => {
+  it('counts both ways in one rate-limit budget, and refuses past it whichever way would answer', async () => {
     const trader = await createActor(t, 'trader', [w.stations.A]);
     const path = `/api/inventory/${w.stations.A}`;
     const remaining: number[] = [];
@@ -126,15 +126,15 @@ describe('Inventory reads without the router (e2e)', () => {
     const limited = await trader.get(path).expect(429);
     expectErrorFormat(limited.body, 429, 'REQUEST.RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    // Blocked: the shortcut declines, and the router keeps refusing.
+    // Blocked: refused on arrival, before the shortcut or the router is asked.
     await trader.get(path).expect(429);
-    const answers = shortcutAnswers();
-    expect(answers.slice(0, LIMIT)).toEqual(Array.from({ length: LIMIT }, (_, i) => i % 3 !== 0));
-    expect(answers.slice(LIMIT)).toEqual([false, false]);
+    expect(shortcutAnswers()).toEqual(Array.from({ length: LIMIT }, (_, i) => i % 3 !== 0));
   });
 
   it('still measures what it answers', async () => {
     const path = `/api/inventory/${w.stations.A}`;
+    // Twice: the first may have the member's memberships to read again, if they have expired.
+    await member.get(path).expect(200);
     await member.get(path).expect(200);
     const count = async () => {
       const text = (await request(t.url).get('/metrics').expect(200)).text;
@@ -149,7 +149,7 @@ describe('Inventory reads without the router (e2e)', () => {
     };
     const before = await count();
     for (let i = 0; i < 3; i++) await member.get(path).expect(200);
-    expect(shortcutAnswers()).toEqual([true, true, true, true]);
+    expect(shortcutAnswers().slice(1)).toEqual([true, true, true, true]);
     expect(await count()).toBe(before + 3);
   });
 
