@@ -1,6 +1,7 @@
 import { InventoryReadShortcut } from '@itn/inventory';
 import { JwtService } from '@nestjs/jwt';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
 import type request from 'supertest';
 import { AddressClient, RawResponse } from './helpers/address-client';
 import { Actor, createActor } from './helpers/auth';
@@ -32,6 +33,23 @@ describe('Rate limits (e2e)', () => {
     Number(res.headers[`x-ratelimit-remaining${suffix}`]);
   /** What X-RateLimit-Remaining says on each of n answers from a fresh budget of `limit`. */
   const countdown = (n: number, limit = LIMIT) => Array.from({ length: n }, (_, i) => limit - 1 - i);
+  /** Connects to Socket.IO from a loopback address: the socket, or the data of the refusal. */
+  const connectFrom = (address: string, token?: string) =>
+    new Promise<{ socket?: Socket; refused?: { code: string; retryAfterSeconds?: number } }>((resolve) => {
+      const socket = io(t.url, {
+        path: '/socket.io',
+        transports: ['websocket'],
+        auth: token === undefined ? {} : { token },
+        reconnection: false,
+        forceNew: true,
+        localAddress: address,
+      } as Parameters<typeof io>[1]);
+      socket.once('connect', () => resolve({ socket }));
+      socket.once('connect_error', (err: Error & { data?: { code: string; retryAfterSeconds?: number } }) => {
+        socket.close();
+        resolve({ refused: err.data });
+      });
+    });
   const expectRateLimited = (res: RawResponse | request.Response) => {
     expect(res.status).toBe(429);
     expectErrorFormat(res.body, 429, 'REQUEST.RATE_LIMITED');
@@ -214,6 +232,36 @@ describe('Rate limits (e2e)', () => {
     // The stricter budget is the auth routes' only: the address may still use the others.
     const elsewhere = await guesser.get('/api/stations');
     expectErrorFormat(elsewhere.body, 401, 'AUTH.UNAUTHORIZED');
+  });
+
+  it('counts Socket.IO connection attempts and subscriptions in the same budgets as requests', async () => {
+    const flooder = client();
+    for (let i = 0; i < LIMIT; i++) {
+      const { refused } = await connectFrom(flooder.address, i % 2 === 0 ? 'not-a-token' : undefined);
+      expect(refused?.code).toBe('AUTH.UNAUTHORIZED');
+    }
+    const over = await connectFrom(flooder.address, 'not-a-token');
+    expect(over.refused).toEqual({ code: 'REQUEST.RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(over.refused!.retryAfterSeconds).toBeGreaterThan(0);
+    expectRateLimited(await flooder.get('/api/stations'));
+
+    // A user probing stations over a socket spends their budget, the connection included.
+    const prober = await createActor(t, 'trader', [w.stations.A]);
+    const { socket } = await connectFrom(client().address, prober.accessToken);
+    const acks: { ok: boolean; code?: string; retryAfterSeconds?: number }[] = [];
+    for (let i = 0; i < LIMIT - 1; i++) {
+      acks.push(await socket!.timeout(10_000).emitWithAck('subscribe', { stationId: randomUUID() }));
+    }
+    expect(acks.map((a) => a.code)).toEqual(Array(LIMIT - 1).fill('AUTH.STATION_FORBIDDEN'));
+    const refused = await socket!.timeout(10_000).emitWithAck('subscribe', { stationId: w.stations.A });
+    expect(refused).toEqual({
+      ok: false,
+      code: 'REQUEST.RATE_LIMITED',
+      message: expect.any(String),
+      retryAfterSeconds: expect.any(Number),
+    });
+    expectRateLimited(await prober.get('/api/auth/me'));
+    socket!.close();
   });
 
   it('keeps the health probes out of the limits, and only them', async () => {

@@ -154,6 +154,21 @@ export class RateLimiter {
   };
 
   /**
+   * Counts a request that does not go through Fastify (a Socket.IO connection or message) in
+   * the general budget of its caller, the user if known, else the address: the seconds to wait
+   * when the caller is over budget, else 0.
+   */
+  async count(caller: { userId?: string; address: string }): Promise<number> {
+    const key = caller.userId === undefined ? this.addressKey(caller.address) : `user:${caller.userId}`;
+    try {
+      return await this.hit(this.general, key);
+    } catch (e) {
+      this.warnUncounted(e);
+      return 0;
+    }
+  }
+
+  /**
    * Counts a request that Fastify refused before routing it (a malformed URL, a path
    * parameter too long), then answers it: 429 when the caller is over budget, else `answer`.
    */
@@ -173,15 +188,19 @@ export class RateLimiter {
     verdict.then(
       (retryAfter) => this.settle(request, retryAfter, done),
       (e: unknown) => {
-        // A storage that cannot count lets the request through rather than failing it.
-        this.logger.warn(`Could not count a request: ${(e as Error).message}`);
+        this.warnUncounted(e);
         done();
       },
     );
   }
 
+  /** A storage that cannot count lets the request through rather than failing it. */
+  private warnUncounted(e: unknown): void {
+    this.logger.warn(`Could not count a request: ${(e as Error).message}`);
+  }
+
   /** Counts one hit of the budget; from memory when the storage can (no promise), else through it. */
-  private hit(budget: Budget, key: string, reply: FastifyReply): Verdict | Promise<Verdict> {
+  private hit(budget: Budget, key: string, reply?: FastifyReply): Verdict | Promise<Verdict> {
     const { name, ttl, limit, block } = budget;
     if (this.inMemory?.admitsNow(key, limit, name)) {
       return this.applied(budget, this.inMemory.incrementNow(key, ttl, limit, block, name), reply);
@@ -189,10 +208,10 @@ export class RateLimiter {
     return this.storage.increment(key, ttl, limit, block, name).then((record) => this.applied(budget, record, reply));
   }
 
-  private applied(budget: Budget, record: StorageRecord, reply: FastifyReply): Verdict {
+  private applied(budget: Budget, record: StorageRecord, reply: FastifyReply | undefined): Verdict {
     if (record.isBlocked) return Math.max(1, Math.ceil(record.timeToBlockExpire));
     void reply
-      .header(budget.headers.limit, budget.limit)
+      ?.header(budget.headers.limit, budget.limit)
       .header(budget.headers.remaining, Math.max(0, budget.limit - record.totalHits))
       .header(budget.headers.reset, record.timeToExpire);
     return 0;
@@ -205,7 +224,11 @@ export class RateLimiter {
   }
 
   private addressOf(request: FastifyRequest): string {
-    return `ip:${normalizeIp(request.ip, this.ipv6SubnetPrefix)}`;
+    return this.addressKey(request.ip);
+  }
+
+  private addressKey(address: string): string {
+    return `ip:${normalizeIp(address, this.ipv6SubnetPrefix)}`;
   }
 }
 

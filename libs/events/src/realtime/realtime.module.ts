@@ -1,4 +1,5 @@
 import { AuthModule } from '@itn/auth';
+import { RateLimitModule } from '@itn/core';
 import { Global, Module } from '@nestjs/common';
 import { EventFollower } from '../event-follower.service';
 import { EventLogReader } from '../event-log.reader';
@@ -14,7 +15,7 @@ import { UpdatesController } from './updates.controller';
  */
 @Global()
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, RateLimitModule],
   controllers: [UpdatesController],
   providers: [EventLogReader, EventFollower, LogCatchUp, RealtimeGateway, RealtimeMetrics, SseStreams],
   exports: [EventFollower, RealtimeGateway, EventLogReader],
