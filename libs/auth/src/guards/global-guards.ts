@@ -19,9 +19,6 @@ function handlerOf<T>(controller: Type<T>, method: keyof T & string): (...args: 
  */
 export const GLOBAL_GUARDS: Type<InMemoryGuard>[] = [JwtAuthGuard, RolesGuard, StationAccessGuard];
 
-/** `Authorization: Bearer <token>`, as JwtAuthGuard reads it. */
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
-
 /**
  * The global guards' instances, in GLOBAL_GUARDS order, for route shortcuts that answer
  * without Nest's router: a guard added to GLOBAL_GUARDS is asked by the shortcuts too. Also
@@ -41,9 +38,7 @@ export class GlobalGuards implements OnModuleInit {
     this.guards = GLOBAL_GUARDS.map((guard) => this.moduleRef.get(guard));
     // The user of an access token that verifies (remembered by TokensService, so no signature
     // is computed twice), whether or not the route then admits them.
-    this.limiter.identifyUsersBy((authorization) => {
-      const token = BEARER.exec(authorization)?.[1];
-      if (token === undefined) return undefined;
+    this.limiter.identifyUsersBy((token) => {
       try {
         return this.tokens.verifyAccessToken(token).user.id;
       } catch {

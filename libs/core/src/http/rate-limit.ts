@@ -61,6 +61,9 @@ type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 /** Seconds to wait before a retry, or 0 when the request was admitted. */
 type Verdict = number;
 
+/** `Authorization: Bearer <token>`, as the JWT guard reads it. */
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
 /** The limiter installed on each Fastify instance, for requests refused before routing. */
 const installed = new WeakMap<FastifyInstance, RateLimiter>();
 
@@ -93,7 +96,7 @@ export class RateLimiter {
   private readonly uncountedUrls = new Set<string>();
   /** Requests over a budget, with the seconds to wait, until the hook after CORS answers them. */
   private readonly refused = new WeakMap<FastifyRequest, Verdict>();
-  private userOf: (authorization: string) => string | undefined = () => undefined;
+  private userOf: (accessToken: string) => string | undefined = () => undefined;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -107,10 +110,10 @@ export class RateLimiter {
   }
 
   /**
-   * How to tell the signed-in user of a request from its Authorization header, without I/O
-   * (the auth module verifies the access token): their id, or undefined to count the address.
+   * How to tell the signed-in user of a request from its access token, without I/O (the auth
+   * module verifies it): their id, or undefined to count the address.
    */
-  identifyUsersBy(userOf: (authorization: string) => string | undefined): void {
+  identifyUsersBy(userOf: (accessToken: string) => string | undefined): void {
     this.userOf = userOf;
   }
 
@@ -154,12 +157,13 @@ export class RateLimiter {
   };
 
   /**
-   * Counts a request that does not go through Fastify (a Socket.IO connection or message) in
-   * the general budget of its caller, the user if known, else the address: the seconds to wait
-   * when the caller is over budget, else 0.
+   * Counts a request that does not go through Fastify (a Socket.IO connection attempt) in the
+   * general budget of its caller, the user of the access token if it verifies, else the
+   * address: the seconds to wait when the caller is over budget, else 0.
    */
-  async count(caller: { userId?: string; address: string }): Promise<number> {
-    const key = caller.userId === undefined ? this.addressKey(caller.address) : `user:${caller.userId}`;
+  async count(caller: { accessToken?: string; address: string }): Promise<number> {
+    const userId = caller.accessToken === undefined ? undefined : this.userOf(caller.accessToken);
+    const key = userId === undefined ? this.addressKey(caller.address) : `user:${userId}`;
     try {
       return await this.hit(this.general, key);
     } catch (e) {
@@ -219,7 +223,8 @@ export class RateLimiter {
 
   private callerOf(request: FastifyRequest): string {
     const authorization = request.headers.authorization;
-    const userId = authorization === undefined ? undefined : this.userOf(authorization);
+    const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    const userId = token === undefined ? undefined : this.userOf(token);
     return userId === undefined ? this.addressOf(request) : `user:${userId}`;
   }
 

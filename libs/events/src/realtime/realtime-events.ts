@@ -14,10 +14,7 @@ export interface SubscribePayload {
   after?: string;
 }
 
-export type SubscribeAck =
-  | { ok: true; replayed?: number }
-  /** `retryAfterSeconds` comes with `REQUEST.RATE_LIMITED`. */
-  | { ok: false; code: string; message: string; retryAfterSeconds?: number };
+export type SubscribeAck = { ok: true; replayed?: number } | { ok: false; code: string; message: string };
 
 export interface ClientToServerEvents {
   subscribe: (payload: SubscribePayload, ack?: (result: SubscribeAck) => void) => void;

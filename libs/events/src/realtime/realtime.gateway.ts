@@ -1,5 +1,4 @@
-import { AuthUser, StationAccessPolicy, TokensService, type VerifiedAccessToken } from '@itn/auth';
-import { RateLimiter } from '@itn/core';
+import { AuthUser, StationAccessPolicy, TokensService } from '@itn/auth';
 import { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -38,20 +37,11 @@ const EVENT_ID = /^[0-9]{1,18}$/;
 
 const refuse = (code: string, message: string): SubscribeAck => ({ ok: false, code, message });
 
-const RATE_LIMITED = 'REQUEST.RATE_LIMITED';
-const rateLimitedMessage = (retryAfterSeconds: number) => `Too many requests; retry in ${retryAfterSeconds} s`;
-
-/** A refusal of the connection, which the client gets as `connect_error` with `err.data`. */
-const connectError = (message: string, data: { code: string; retryAfterSeconds?: number }) =>
-  Object.assign(new Error(message), { data });
-
 /**
  * Socket.IO on /socket.io. The access token in `handshake.auth.token` is checked before the
  * connection is accepted, and the socket is closed when the token expires. Clients join
  * `station:<id>` rooms with `subscribe`; every event of the log is emitted, under its type,
- * once to each socket in any room of the stations it names. Each connection attempt, refused
- * or not, and each subscribe or unsubscribe counts in the caller's general rate-limit budget,
- * as an HTTP request does.
+ * once to each socket in any room of the stations it names.
  */
 @WebSocketGateway({ path: '/socket.io', serveClient: false })
 export class RealtimeGateway
@@ -66,40 +56,29 @@ export class RealtimeGateway
     private readonly follower: EventFollower,
     private readonly reader: EventLogReader,
     private readonly catchUp: LogCatchUp,
-    private readonly limiter: RateLimiter,
   ) {}
 
   afterInit(server: ItnServer): void {
     server.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
-      const hasToken = typeof token === 'string' && token.length > 0;
-      let verified: VerifiedAccessToken | undefined;
-      try {
-        verified = hasToken ? this.tokens.verifyAccessToken(token) : undefined;
-      } catch {
-        verified = undefined;
+      if (typeof token !== 'string' || token.length === 0) {
+        return next(Object.assign(new Error('An access token is required'), { data: { code: 'AUTH.UNAUTHORIZED' } }));
       }
-      void this.limiter.count({ userId: verified?.user.id, address: socket.handshake.address }).then((retryAfter) => {
-        if (retryAfter > 0) {
-          return next(
-            connectError(rateLimitedMessage(retryAfter), { code: RATE_LIMITED, retryAfterSeconds: retryAfter }),
-          );
-        }
-        if (!verified) {
-          const message = hasToken ? 'Invalid or expired access token' : 'An access token is required';
-          return next(connectError(message, { code: 'AUTH.UNAUTHORIZED' }));
-        }
-        socket.data.user = verified.user;
+      try {
+        const { user, expiresAt } = this.tokens.verifyAccessToken(token);
+        socket.data.user = user;
         socket.data.joined = new Map();
         socket.data.expiry = setTimeout(
           () => {
             socket.emit('session.expired', { code: 'AUTH.TOKEN_EXPIRED' });
             socket.disconnect(true);
           },
-          Math.max(0, verified.expiresAt - Date.now()),
+          Math.max(0, expiresAt - Date.now()),
         );
         next();
-      });
+      } catch {
+        next(Object.assign(new Error('Invalid or expired access token'), { data: { code: 'AUTH.UNAUTHORIZED' } }));
+      }
     });
   }
 
@@ -126,8 +105,6 @@ export class RealtimeGateway
     @ConnectedSocket() socket: ItnSocket,
     @MessageBody() payload: SubscribePayload,
   ): Promise<SubscribeAck> {
-    const limited = await this.rateLimited(socket);
-    if (limited) return limited;
     const stationId = payload?.stationId;
     if (typeof stationId !== 'string' || !UUID.test(stationId)) {
       return refuse('VALIDATION.FAILED', 'stationId must be a UUID');
@@ -163,8 +140,6 @@ export class RealtimeGateway
     @ConnectedSocket() socket: ItnSocket,
     @MessageBody() payload: { stationId: string },
   ): Promise<SubscribeAck> {
-    const limited = await this.rateLimited(socket);
-    if (limited) return limited;
     const stationId = payload?.stationId;
     if (typeof stationId !== 'string' || !UUID.test(stationId)) {
       return refuse('VALIDATION.FAILED', 'stationId must be a UUID');
@@ -172,13 +147,6 @@ export class RealtimeGateway
     socket.data.joined.delete(stationId);
     await socket.leave(stationRoom(stationId));
     return { ok: true };
-  }
-
-  /** Counts a message of the socket's user; the refusal to answer when they are over budget. */
-  private async rateLimited(socket: ItnSocket): Promise<SubscribeAck | undefined> {
-    const retryAfter = await this.limiter.count({ userId: socket.data.user.id, address: socket.handshake.address });
-    if (retryAfter === 0) return undefined;
-    return { ok: false, code: RATE_LIMITED, message: rateLimitedMessage(retryAfter), retryAfterSeconds: retryAfter };
   }
 
   private broadcast(e: LogEvent): void {

@@ -1,5 +1,4 @@
 import { AuthModule } from '@itn/auth';
-import { RateLimitModule } from '@itn/core';
 import { Global, Module } from '@nestjs/common';
 import { EventFollower } from '../event-follower.service';
 import { EventLogReader } from '../event-log.reader';
@@ -15,7 +14,7 @@ import { UpdatesController } from './updates.controller';
  */
 @Global()
 @Module({
-  imports: [AuthModule, RateLimitModule],
+  imports: [AuthModule],
   controllers: [UpdatesController],
   providers: [EventLogReader, EventFollower, LogCatchUp, RealtimeGateway, RealtimeMetrics, SseStreams],
   exports: [EventFollower, RealtimeGateway, EventLogReader],
