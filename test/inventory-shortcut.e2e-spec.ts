@@ -133,9 +133,8 @@ describe('Inventory reads without the router (e2e)', () => {
 
   it('still measures what it answers', async () => {
     const path = `/api/inventory/${w.stations.A}`;
-    // Twice: the first may have the member's memberships to read again, if they have expired.
-    await member.get(path).expect(200);
-    await member.get(path).expect(200);
+    await member.get(path).expect(200); // the member's access is known from here on
+    shortcutAnswers();
     const count = async () => {
       const text = (await request(t.url).get('/metrics').expect(200)).text;
       const line = text
@@ -149,7 +148,7 @@ describe('Inventory reads without the router (e2e)', () => {
     };
     const before = await count();
     for (let i = 0; i < 3; i++) await member.get(path).expect(200);
-    expect(shortcutAnswers().slice(1)).toEqual([true, true, true, true]);
+    expect(shortcutAnswers()).toEqual([true, true, true]);
     expect(await count()).toBe(before + 3);
   });
 
