@@ -19,7 +19,7 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
 
   async function hit(s: RedisThrottlerStorage, times: number, limit = 10, ttl = MINUTE) {
     const records = [];
-    for (let i = 0; i < times; i++) records.push(await s.increment('route:user:1', ttl, limit, ttl, 'default'));
+    for (let i = 0; i < times; i++) records.push(await s.increment('user:1', ttl, limit, ttl, 'default'));
     return records;
   }
 
@@ -42,23 +42,23 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
 
   it('tells without counting whether a hit would pass in memory (for decisions without a promise)', async () => {
     const s = storage();
-    expect(s.admitsNow('route:user:1', 3, 'default')).toBe(true);
-    expect(s.admitsNow('route:user:1', 3, 'default')).toBe(true); // asking counts nothing
-    const counted = [1, 2, 3].map(() => s.incrementNow('route:user:1', MINUTE, 3, MINUTE, 'default'));
+    expect(s.admitsNow('user:1', 3, 'default')).toBe(true);
+    expect(s.admitsNow('user:1', 3, 'default')).toBe(true); // asking counts nothing
+    const counted = [1, 2, 3].map(() => s.incrementNow('user:1', MINUTE, 3, MINUTE, 'default'));
     expect(counted.map((r) => [r.totalHits, r.isBlocked])).toEqual([
       [1, false],
       [2, false],
       [3, false],
     ]);
-    expect(s.admitsNow('route:user:1', 3, 'default')).toBe(false); // full
-    expect((await s.increment('route:user:1', MINUTE, 3, MINUTE, 'default')).isBlocked).toBe(true);
-    expect(s.admitsNow('route:user:1', 100, 'default')).toBe(false); // blocked
+    expect(s.admitsNow('user:1', 3, 'default')).toBe(false); // full
+    expect((await s.increment('user:1', MINUTE, 3, MINUTE, 'default')).isBlocked).toBe(true);
+    expect(s.admitsNow('user:1', 100, 'default')).toBe(false); // blocked
     // The same budget, whichever way it was counted.
     await s.sync();
-    expect(await redis.get(`${prefix}:default:route:user:1:hits`)).toBe('4');
+    expect(await redis.get(`${prefix}:default:user:1:hits`)).toBe('4');
     // Exact budgets are counted in Redis: never admitted from memory, never counted there.
-    expect(s.admitsNow('login:ip:1', 3, 'auth')).toBe(false);
-    expect(() => s.incrementNow('login:ip:1', MINUTE, 3, MINUTE, 'auth')).toThrow(/counted in Redis/);
+    expect(s.admitsNow('ip:1', 3, 'auth')).toBe(false);
+    expect(() => s.incrementNow('ip:1', MINUTE, 3, MINUTE, 'auth')).toThrow(/counted in Redis/);
   });
 
   it('adds an instance’s hits to Redis in one sync, where another instance sees them', async () => {
@@ -66,8 +66,8 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
     const b = storage();
     await hit(a, 6);
     await a.sync();
-    expect(await redis.get(`${prefix}:default:route:user:1:hits`)).toBe('6');
-    expect(await redis.pttl(`${prefix}:default:route:user:1:hits`)).toBeGreaterThan(MINUTE - 5_000);
+    expect(await redis.get(`${prefix}:default:user:1:hits`)).toBe('6');
+    expect(await redis.pttl(`${prefix}:default:user:1:hits`)).toBeGreaterThan(MINUTE - 5_000);
 
     // b has not synced yet: it only knows its own hit; after its sync it knows all seven.
     expect((await hit(b, 1))[0].totalHits).toBe(1);
@@ -82,7 +82,7 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
     const b = storage();
     await hit(a, 11);
     await a.sync();
-    expect(await redis.pttl(`${prefix}:default:route:user:1:block`)).toBeGreaterThan(0);
+    expect(await redis.pttl(`${prefix}:default:user:1:block`)).toBeGreaterThan(0);
     // b admits what it counts itself until it syncs, then refuses.
     expect((await hit(b, 1))[0].isBlocked).toBe(false);
     await b.sync();
@@ -94,12 +94,12 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
   it('counts exact budgets in Redis on every hit', async () => {
     const a = storage();
     const b = storage();
-    for (let i = 0; i < 3; i++) await a.increment('login:ip:1', MINUTE, 4, MINUTE, 'auth');
-    const fourth = await b.increment('login:ip:1', MINUTE, 4, MINUTE, 'auth');
+    for (let i = 0; i < 3; i++) await a.increment('ip:1', MINUTE, 4, MINUTE, 'auth');
+    const fourth = await b.increment('ip:1', MINUTE, 4, MINUTE, 'auth');
     expect(fourth).toMatchObject({ totalHits: 4, isBlocked: false });
-    const fifth = await a.increment('login:ip:1', MINUTE, 4, MINUTE, 'auth');
+    const fifth = await a.increment('ip:1', MINUTE, 4, MINUTE, 'auth');
     expect(fifth.isBlocked).toBe(true);
-    expect((await b.increment('login:ip:1', MINUTE, 4, MINUTE, 'auth')).isBlocked).toBe(true);
+    expect((await b.increment('ip:1', MINUTE, 4, MINUTE, 'auth')).isBlocked).toBe(true);
   });
 
   it('starts a new window when the old one is over', async () => {
@@ -124,7 +124,7 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
     await expect(s.sync()).resolves.toBeUndefined();
     // The hits wait for the next sync; the budget is still enforced meanwhile.
     expect((await hit(s, 1))[0].isBlocked).toBe(true);
-    const exact = await s.increment('login:ip:1', MINUTE, 1, MINUTE, 'auth');
+    const exact = await s.increment('ip:1', MINUTE, 1, MINUTE, 'auth');
     expect(exact.isBlocked).toBe(false);
     down.disconnect();
   });
@@ -137,18 +137,18 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
       prefix,
     });
     storages.push(s);
-    await s.increment('route:ip:1', MINUTE, 10, MINUTE, 'default');
-    await s.increment('route:ip:2', MINUTE, 10, MINUTE, 'default');
-    const third = await s.increment('route:ip:3', MINUTE, 10, MINUTE, 'default');
+    await s.increment('ip:1', MINUTE, 10, MINUTE, 'default');
+    await s.increment('ip:2', MINUTE, 10, MINUTE, 'default');
+    const third = await s.increment('ip:3', MINUTE, 10, MINUTE, 'default');
     expect(third).toMatchObject({ totalHits: 1, isBlocked: false });
     // In Redis at once, without a sync; the first two wait for theirs.
-    expect(await redis.get(`${prefix}:default:route:ip:3:hits`)).toBe('1');
-    expect(await redis.get(`${prefix}:default:route:ip:1:hits`)).toBeNull();
+    expect(await redis.get(`${prefix}:default:ip:3:hits`)).toBe('1');
+    expect(await redis.get(`${prefix}:default:ip:1:hits`)).toBeNull();
     // A caller already in memory stays there.
-    await s.increment('route:ip:1', MINUTE, 10, MINUTE, 'default');
-    expect(await redis.get(`${prefix}:default:route:ip:1:hits`)).toBeNull();
+    await s.increment('ip:1', MINUTE, 10, MINUTE, 'default');
+    expect(await redis.get(`${prefix}:default:ip:1:hits`)).toBeNull();
     await s.sync();
-    expect(await redis.get(`${prefix}:default:route:ip:1:hits`)).toBe('2');
+    expect(await redis.get(`${prefix}:default:ip:1:hits`)).toBe('2');
   });
 
   it('sends hits counted while Redis was away once it answers again', async () => {
@@ -156,11 +156,11 @@ describe('Rate-limit storage on real Redis (e2e)', () => {
     const s = storage(flaky);
     await hit(s, 4);
     await s.sync(); // refused at once while the connection is being made; the hits are kept
-    expect(await redis.get(`${prefix}:default:route:user:1:hits`)).toBeNull();
+    expect(await redis.get(`${prefix}:default:user:1:hits`)).toBeNull();
     if (flaky.status !== 'ready') await new Promise((resolve) => flaky.once('ready', resolve));
     await hit(s, 1);
     await s.sync();
-    expect(await redis.get(`${prefix}:default:route:user:1:hits`)).toBe('5');
+    expect(await redis.get(`${prefix}:default:user:1:hits`)).toBe('5');
     await flaky.quit();
   });
 });

@@ -631,6 +631,16 @@ function onDisconnect(reason) {
 
 async function onConnectError(error) {
   state.disconnectedAt ??= Date.now();
+  // Refused by the server, which the client does not retry by itself: again once allowed.
+  if (error.data?.code === 'REQUEST.RATE_LIMITED') {
+    const seconds = error.data.retryAfterSeconds ?? 1;
+    setConnection('reconnecting', `too many requests; retrying in ${seconds} s`);
+    const socket = state.socket;
+    setTimeout(() => {
+      if (state.socket === socket) socket?.connect();
+    }, seconds * 1000);
+    return;
+  }
   if (error.data?.code !== 'AUTH.UNAUTHORIZED') {
     setConnection('reconnecting', 'the server cannot be reached');
     return;

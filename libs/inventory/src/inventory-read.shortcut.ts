@@ -8,12 +8,12 @@ import { inventoryAnswer, InventoryController } from './inventory.controller';
 /**
  * `GET /api/inventory/{stationId}` answered without Nest's router when everything it needs is
  * in memory: the station's inventory is cached, and the global guards admit the request
- * from memory (a verified token, the caller's memberships cached, a rate-limit budget counted
- * in memory with room left). The answer is the controller's, byte for byte and header for
- * header. Anything else (a cache miss, no or a bad token, memberships to read, a refusal, an
- * id that is not a cached station's, which includes every malformed one) goes to the router,
- * which decides and answers it. Cached reads are the busiest request a dashboard makes, and
- * the router's own work was most of their cost.
+ * from memory (a verified token, the caller's memberships cached); the rate limiter counted
+ * the request when it arrived, and refused it then if it was over budget. The answer is the
+ * controller's, byte for byte and header for header. Anything else (a cache miss, no or a bad
+ * token, memberships to read, a refusal, an id that is not a cached station's, which includes
+ * every malformed one) goes to the router, which decides and answers it. Cached reads are the
+ * busiest request a dashboard makes, and the router's own work was most of their cost.
  */
 @Injectable()
 export class InventoryReadShortcut implements OnModuleInit {

@@ -3,13 +3,12 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type Redis from 'ioredis';
 import { Public } from '../http/public';
+import { NoRateLimit } from '../http/rate-limit';
 import { ShutdownState } from '../http/shutdown';
 import { InjectRedis } from '../redis/redis.module';
-import { SkipThrottle } from '@nestjs/throttler';
 
 @ApiTags('operations')
 @Public()
-@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -21,6 +20,7 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @NoRateLimit()
   @ApiOperation({ summary: 'Liveness: the process answers' })
   @HealthCheck()
   live() {
@@ -28,6 +28,7 @@ export class HealthController {
   }
 
   @Get('ready')
+  @NoRateLimit()
   @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis answer (503 otherwise)' })
   @HealthCheck()
   ready() {

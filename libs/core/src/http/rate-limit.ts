@@ -1,191 +1,297 @@
-import { ExecutionContext, HttpStatus, Injectable, Module, SetMetadata } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
-  ThrottlerGuard,
+  normalizeIp,
   ThrottlerModule,
-  type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
+  type ThrottlerOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-// Not re-exported by the package's index; the metadata keys its decorators write.
-import {
-  THROTTLER_BLOCK_DURATION,
-  THROTTLER_KEY_GENERATOR,
-  THROTTLER_LIMIT,
-  THROTTLER_SKIP,
-  THROTTLER_TRACKER,
-  THROTTLER_TTL,
-} from '@nestjs/throttler/dist/throttler.constants.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
+import { toErrorBody } from '../errors/http-exception.filter';
 import { REDIS } from '../redis/redis.module';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
-import { PerRoute, RouteMetadata, RouteMetadataModule } from './route-metadata';
-import type { InMemoryGuard } from './route-shortcuts';
+import { RouteMetadataModule } from './route-metadata';
 import type Redis from 'ioredis';
 
-const AUTH_RATE_LIMITED = 'itn:authRateLimited';
+/** The key of a route's Fastify config that says how the route is limited. */
+const ROUTE_LIMIT = 'itnRateLimit';
 
-/** The stricter budget of the `auth` throttler (login, register) applies to this route. */
-export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMITED, true);
+/**
+ * Login, register and refresh: besides the general budget, each request counts in the
+ * stricter `auth` budget that the three share, per address. On a controller method.
+ */
+export const AuthRateLimit = (): MethodDecorator => RouteConfig({ [ROUTE_LIMIT]: 'auth' });
 
-/** Metadata with which a route sets its own limit, window, block, tracker or key (per throttler name). */
-const ROUTE_OVERRIDES = [
-  THROTTLER_LIMIT,
-  THROTTLER_TTL,
-  THROTTLER_BLOCK_DURATION,
-  THROTTLER_TRACKER,
-  THROTTLER_KEY_GENERATOR,
-];
+/**
+ * Not counted at all: the health probes, which orchestrators and load balancers must reach
+ * whatever else comes from their address. On a controller method with a fixed path.
+ */
+export const NoRateLimit = (): MethodDecorator => RouteConfig({ [ROUTE_LIMIT]: 'none' });
 
-/** A budget of a throttler that applies to a route, as admitsFromMemory counts it. */
-interface MemoryBudget {
+/** A budget as the limiter counts it: a throttler of the ThrottlerModule's options. */
+interface Budget {
   name: string;
   ttl: number;
   limit: number;
   block: number;
-  skipIf?: (context: ExecutionContext) => boolean;
-  /** The names of the X-RateLimit headers, or null when the throttler sets none. */
-  headers: { limit: string; remaining: string; reset: string } | null;
+  /** The names of its X-RateLimit headers, in lower case as Fastify keeps them. */
+  headers: { limit: string; remaining: string; reset: string };
 }
 
+/** Counts a hit without a promise when the budget is counted in this process (RedisThrottlerStorage). */
+interface CountsInMemory {
+  admitsNow(key: string, limit: number, throttlerName: string): boolean;
+  incrementNow(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Awaited<ReturnType<ThrottlerStorage['increment']>>;
+}
+
+type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/** Seconds to wait before a retry, or 0 when the request was admitted. */
+type Verdict = number;
+
+/** `Authorization: Bearer <token>`, as the JWT guard reads it. */
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The limiter installed on each Fastify instance, for requests refused before routing. */
+const installed = new WeakMap<FastifyInstance, RateLimiter>();
+
 /**
- * Per user when authenticated, per client address otherwise; 429 in the error format with
- * Retry-After, and X-RateLimit-Limit/Remaining/Reset on every limited response.
+ * Counts every HTTP request once, whichever way it is answered, before anything refuses it:
+ * in a Fastify onRequest hook, after routing and before authentication, access checks, body
+ * parsing and validation, and the route's handler or shortcut. 401s, 403s, 404s and 400s
+ * therefore count as much as answers do, and a refusal (429) costs no more than that.
+ *
+ * - The general budget (`RATE_LIMIT_MAX` per `RATE_LIMIT_TTL_SECONDS`) is one per caller,
+ *   shared by every route: the user of an access token that verifies, else the address (an
+ *   IPv6 address by its /64 network, which one host can fill with addresses at will).
+ * - Login, register and refresh (@AuthRateLimit) also count in the `auth` budget
+ *   (`AUTH_RATE_LIMIT_MAX`), one per address, shared by the three: a token does not buy
+ *   more guesses of a password.
+ * - Health probes (@NoRateLimit) are not counted.
+ *
+ * Past a budget the request is answered 429 in the error format with Retry-After; the answer
+ * waits for the CORS hook (preParsing), so that browsers can read it. Every counted answer
+ * carries X-RateLimit-Limit/Remaining/Reset (and -auth for the auth budget).
  */
 @Injectable()
-export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
-  /**
-   * What admitsFromMemory needs of a route's metadata and the throttlers' options, worked out
-   * once per route (a dozen metadata lookups otherwise, on every request): the budgets that
-   * apply to it, or null when the route must go to the router.
-   */
-  private readonly memoryBudgets = new PerRoute((handler, controller) => this.planMemoryBudgets(handler, controller));
+export class RateLimiter {
+  private readonly logger = new Logger(RateLimiter.name);
+  private readonly general: Budget;
+  private readonly auth: Budget;
+  private readonly ipv6SubnetPrefix: number | undefined;
+  private readonly inMemory: (ThrottlerStorage & CountsInMemory) | null;
+  /** URLs of the routes that are not counted (health), as a request's URL matches them exactly. */
+  private readonly uncountedUrls = new Set<string>();
+  /** Requests over a budget, with the seconds to wait, until the hook after CORS answers them. */
+  private readonly refused = new WeakMap<FastifyRequest, Verdict>();
+  private userOf: (accessToken: string) => string | undefined = () => undefined;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    @InjectThrottlerStorage() storage: ThrottlerStorage,
-    routes: RouteMetadata,
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
   ) {
-    super(options, storage, routes);
-  }
-
-  override canActivate(context: ExecutionContext): Promise<boolean> {
-    // Socket messages are not HTTP requests; sockets are limited at the handshake.
-    return context.getType() === 'http' ? super.canActivate(context) : Promise.resolve(true);
+    const throttlers = Array.isArray(options) ? options : options.throttlers;
+    this.general = budgetOf(throttlers, 'default');
+    this.auth = budgetOf(throttlers, 'auth');
+    this.ipv6SubnetPrefix = Array.isArray(options) ? undefined : options.ipv6SubnetPrefix;
+    this.inMemory = countsInMemory(storage) ? storage : null;
   }
 
   /**
-   * Counts the request and lets it through when every budget that applies to it is counted in
-   * memory and has room (what canActivate would do, without a promise); else counts nothing
-   * and answers false, and the router's canActivate decides. Routes that set their own limits
-   * (@Throttle and the like), and throttlers that ignore some user agents or track callers
-   * their own way, always go to the router.
+   * How to tell the signed-in user of a request from its access token, without I/O (the auth
+   * module verifies it): their id, or undefined to count the address.
    */
-  admitsFromMemory(context: ExecutionContext): boolean {
-    const storage = this.storageService;
-    if (!(storage instanceof RedisThrottlerStorage)) return false;
-    const budgets = this.memoryBudgets.get(context.getHandler(), context.getClass());
-    if (budgets === null) return false;
-    const request = context.switchToHttp().getRequest<Record<string, unknown>>();
-    const keys: (string | undefined)[] = [];
-    for (const budget of budgets) {
-      if (budget.skipIf?.(context)) {
-        keys.push(undefined);
-        continue;
-      }
-      const key = this.generateKey(context, this.trackerOf(request), budget.name);
-      if (!storage.admitsNow(key, budget.limit, budget.name)) return false;
-      keys.push(key);
-    }
-    const reply = context.switchToHttp().getResponse<Record<string, unknown>>();
-    budgets.forEach(({ name, ttl, limit, block, headers }, i) => {
-      const key = keys[i];
-      if (key === undefined) return;
-      const { totalHits, timeToExpire } = storage.incrementNow(key, ttl, limit, block, name);
-      if (!headers) return;
-      this.setResponseHeader(reply, headers.limit, limit);
-      this.setResponseHeader(reply, headers.remaining, Math.max(0, limit - totalHits));
-      this.setResponseHeader(reply, headers.reset, timeToExpire);
+  identifyUsersBy(userOf: (accessToken: string) => string | undefined): void {
+    this.userOf = userOf;
+  }
+
+  /**
+   * Installs the hooks, before any route is registered: counting on onRequest (after the
+   * hooks that answer during shutdown), the 429 right after the CORS hook on preParsing.
+   */
+  install(fastify: FastifyInstance): void {
+    installed.set(fastify, this);
+    fastify.addHook('onRoute', (route) => this.planRoute(route));
+    fastify.addHook('onRequest', this.countRequest);
+    fastify.addHook('preParsing', (request, reply, payload, done) => {
+      const retryAfter = this.refused.get(request);
+      if (retryAfter === undefined) return done(null, payload);
+      refuse(request, reply, retryAfter);
     });
-    return true;
   }
 
-  private planMemoryBudgets(handler: object, controller: object): MemoryBudget[] | null {
-    const targets = [handler, controller] as Parameters<RouteMetadata['getAllAndOverride']>[1];
-    const common = this.commonOptions;
-    if (!Array.isArray(this.options) && (this.options.getTracker || this.options.generateKey)) return null;
-    const budgets: MemoryBudget[] = [];
-    for (const throttler of this.throttlers) {
-      const name = throttler.name ?? 'default';
-      if (this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + name, targets)) continue;
-      if (throttler.ignoreUserAgents ?? common.ignoreUserAgents) return null;
-      if (throttler.getTracker || throttler.generateKey) return null;
-      const { limit, ttl, blockDuration } = throttler;
-      if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof (blockDuration ?? ttl) !== 'number')
-        return null;
-      if (ROUTE_OVERRIDES.some((k) => this.reflector.getAllAndOverride(k + name, targets) !== undefined)) return null;
-      const suffix = name === 'default' ? '' : `-${name}`;
-      budgets.push({
-        name,
-        ttl,
-        limit,
-        block: (blockDuration as number | undefined) ?? ttl,
-        skipIf: throttler.skipIf ?? common.skipIf,
-        headers:
-          (throttler.setHeaders ?? common.setHeaders ?? true)
-            ? {
-                // In lower case, as Fastify keeps them (it lower-cases every name, per request).
-                limit: `${this.headerPrefix}-Limit${suffix}`.toLowerCase(),
-                remaining: `${this.headerPrefix}-Remaining${suffix}`.toLowerCase(),
-                reset: `${this.headerPrefix}-Reset${suffix}`.toLowerCase(),
-              }
-            : null,
-      });
+  private planRoute(route: RouteOptions): void {
+    const limit = (route.config as Record<string, unknown> | undefined)?.[ROUTE_LIMIT];
+    if (limit === 'none') {
+      // Told apart by the request's URL, which must then be the route's own.
+      if (/[:*]/.test(route.url)) throw new Error(`@NoRateLimit() needs a route without parameters: ${route.url}`);
+      this.uncountedUrls.add(route.url);
     }
-    return budgets;
+    if (limit === 'auth') {
+      const own = route.onRequest;
+      route.onRequest = [...(own === undefined ? [] : Array.isArray(own) ? own : [own]), this.countAuthRequest];
+    }
   }
 
-  /** The budget's key: per throttler, route and caller, in plain text (the default hashes it on every request). */
-  protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
-    return `${name}:${context.getClass().name}.${context.getHandler().name}:${suffix}`;
+  /** Counts the request in the caller's general budget (every request but health probes). */
+  private readonly countRequest: onRequestHookHandler = (request, reply, done) => {
+    if (this.uncountedUrls.has(request.url) && !request.is404) return done();
+    this.settle(request, this.hit(this.general, this.callerOf(request), reply), done);
+  };
+
+  /** Counts a login, register or refresh in the auth budget of its address (its general hit is counted already). */
+  private readonly countAuthRequest: onRequestHookHandler = (request, reply, done) => {
+    this.settle(request, this.hit(this.auth, this.addressOf(request), reply), done);
+  };
+
+  /**
+   * Counts a request that does not go through Fastify (a Socket.IO connection attempt) in the
+   * general budget of its caller, the user of the access token if it verifies, else the
+   * address: the seconds to wait when the caller is over budget, else 0.
+   */
+  async count(caller: { accessToken?: string; address: string }): Promise<number> {
+    const userId = caller.accessToken === undefined ? undefined : this.userOf(caller.accessToken);
+    const key = userId === undefined ? this.addressKey(caller.address) : `user:${userId}`;
+    try {
+      return await this.hit(this.general, key);
+    } catch (e) {
+      this.warnUncounted(e);
+      return 0;
+    }
   }
 
-  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    return this.trackerOf(req);
+  /**
+   * Counts a request that Fastify refused before routing it (a malformed URL, a path
+   * parameter too long), then answers it: 429 when the caller is over budget, else `answer`.
+   */
+  countUnrouted(request: FastifyRequest, reply: FastifyReply, answer: () => void): void {
+    this.settle(request, this.hit(this.general, this.callerOf(request), reply), () => {
+      const retryAfter = this.refused.get(request);
+      if (retryAfter === undefined) answer();
+      else refuse(request, reply, retryAfter);
+    });
   }
 
-  private trackerOf(req: Record<string, unknown>): string {
-    const user = req.user as { id?: string } | undefined;
-    return user?.id ? `user:${user.id}` : `ip:${String(req.ip)}`;
-  }
-
-  protected override async throwThrottlingException(
-    context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
-    const reply = context.switchToHttp().getResponse<{ header(name: string, value: string): unknown }>();
-    reply.header('Retry-After', String(retryAfter));
-    throw new DomainError(
-      'REQUEST.RATE_LIMITED',
-      `Too many requests; retry in ${retryAfter} s`,
-      HttpStatus.TOO_MANY_REQUESTS,
-      {
-        retryAfterSeconds: retryAfter,
+  private settle(request: FastifyRequest, verdict: Verdict | Promise<Verdict>, done: () => void): void {
+    if (typeof verdict === 'number') {
+      if (verdict > 0) this.refused.set(request, Math.max(verdict, this.refused.get(request) ?? 0));
+      return done();
+    }
+    verdict.then(
+      (retryAfter) => this.settle(request, retryAfter, done),
+      (e: unknown) => {
+        this.warnUncounted(e);
+        done();
       },
     );
   }
+
+  /** A storage that cannot count lets the request through rather than failing it. */
+  private warnUncounted(e: unknown): void {
+    this.logger.warn(`Could not count a request: ${(e as Error).message}`);
+  }
+
+  /** Counts one hit of the budget; from memory when the storage can (no promise), else through it. */
+  private hit(budget: Budget, key: string, reply?: FastifyReply): Verdict | Promise<Verdict> {
+    const { name, ttl, limit, block } = budget;
+    if (this.inMemory?.admitsNow(key, limit, name)) {
+      return this.applied(budget, this.inMemory.incrementNow(key, ttl, limit, block, name), reply);
+    }
+    return this.storage.increment(key, ttl, limit, block, name).then((record) => this.applied(budget, record, reply));
+  }
+
+  private applied(budget: Budget, record: StorageRecord, reply: FastifyReply | undefined): Verdict {
+    if (record.isBlocked) return Math.max(1, Math.ceil(record.timeToBlockExpire));
+    void reply
+      ?.header(budget.headers.limit, budget.limit)
+      .header(budget.headers.remaining, Math.max(0, budget.limit - record.totalHits))
+      .header(budget.headers.reset, record.timeToExpire);
+    return 0;
+  }
+
+  private callerOf(request: FastifyRequest): string {
+    const authorization = request.headers.authorization;
+    const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    const userId = token === undefined ? undefined : this.userOf(token);
+    return userId === undefined ? this.addressOf(request) : `user:${userId}`;
+  }
+
+  private addressOf(request: FastifyRequest): string {
+    return this.addressKey(request.ip);
+  }
+
+  private addressKey(address: string): string {
+    return `ip:${normalizeIp(address, this.ipv6SubnetPrefix)}`;
+  }
+}
+
+/**
+ * For Fastify's frameworkErrors: counts a request refused before routing, then answers it
+ * (429 when over budget, else `answer`).
+ */
+export function countUnroutedRequest(request: FastifyRequest, reply: FastifyReply, answer: () => void): void {
+  const limiter = installed.get(request.server);
+  if (limiter) limiter.countUnrouted(request, reply, answer);
+  else answer();
+}
+
+function refuse(request: FastifyRequest, reply: FastifyReply, retryAfter: number): void {
+  const error = new DomainError(
+    'REQUEST.RATE_LIMITED',
+    `Too many requests; retry in ${retryAfter} s`,
+    HttpStatus.TOO_MANY_REQUESTS,
+    { retryAfterSeconds: retryAfter },
+  );
+  void reply
+    .header('Retry-After', String(retryAfter))
+    .status(429)
+    .send(toErrorBody(error, String(request.id)));
+}
+
+function budgetOf(throttlers: ThrottlerOptions[], name: string): Budget {
+  const throttler = throttlers.find((t) => (t.name ?? 'default') === name);
+  const { ttl, limit } = throttler ?? {};
+  const block = throttler?.blockDuration ?? ttl;
+  if (typeof ttl !== 'number' || typeof limit !== 'number' || typeof block !== 'number') {
+    throw new Error(`The rate limiter needs a throttler named ${name} with a fixed ttl and limit`);
+  }
+  const suffix = name === 'default' ? '' : `-${name}`;
+  return {
+    name,
+    ttl,
+    limit,
+    block,
+    headers: {
+      limit: `x-ratelimit-limit${suffix}`,
+      remaining: `x-ratelimit-remaining${suffix}`,
+      reset: `x-ratelimit-reset${suffix}`,
+    },
+  };
+}
+
+function countsInMemory(storage: ThrottlerStorage): storage is ThrottlerStorage & CountsInMemory {
+  const s = storage as Partial<CountsInMemory>;
+  return typeof s.admitsNow === 'function' && typeof s.incrementNow === 'function';
 }
 
 @Module({
   imports: [
     RouteMetadataModule,
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService, REDIS, RouteMetadata],
-      useFactory: (config: ConfigService<Environment, true>, redis: Redis, routes: RouteMetadata) => {
+      inject: [ConfigService, REDIS],
+      useFactory: (config: ConfigService<Environment, true>, redis: Redis) => {
         const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
         return {
           storage: new RedisThrottlerStorage(redis, {
@@ -194,18 +300,13 @@ export class AppThrottlerGuard extends ThrottlerGuard implements InMemoryGuard {
           }),
           throttlers: [
             { name: 'default', ttl, limit: config.get('RATE_LIMIT_MAX', { infer: true }) },
-            {
-              name: 'auth',
-              ttl,
-              limit: config.get('AUTH_RATE_LIMIT_MAX', { infer: true }),
-              skipIf: (ctx) =>
-                !routes.getAllAndOverride<boolean>(AUTH_RATE_LIMITED, [ctx.getHandler(), ctx.getClass()]),
-            },
+            { name: 'auth', ttl, limit: config.get('AUTH_RATE_LIMIT_MAX', { infer: true }) },
           ],
         };
       },
     }),
   ],
-  exports: [ThrottlerModule],
+  providers: [RateLimiter],
+  exports: [ThrottlerModule, RateLimiter],
 })
 export class RateLimitModule {}

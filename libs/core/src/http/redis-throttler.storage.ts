@@ -68,7 +68,7 @@ export interface RedisThrottlerStorageOptions {
   prefix?: string;
 }
 
-/** One budget (throttler, route, caller) as this instance sees it. */
+/** One budget (throttler and caller) as this instance sees it. */
 interface Budget {
   base: string;
   hitsKey: string;

@@ -17,6 +17,8 @@ import { DomainError } from '../errors/domain-error';
 import { FieldError, HttpExceptionFilter, RequestValidationError, toErrorBody } from '../errors/http-exception.filter';
 import { RequestLogger } from '../logging/request-logger';
 import { HttpMetrics } from '../metrics/metrics';
+import { countUnroutedRequest, RateLimiter } from './rate-limit';
+import { RateLimitedIoAdapter } from './rate-limited-io.adapter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteShortcuts } from './route-shortcuts';
 import { ShutdownState } from './shutdown';
@@ -50,10 +52,13 @@ export function createHttpAdapter(options: HttpAdapterOptions): FastifyAdapter {
     // request.log is made on first use; most requests never log a line.
     childLoggerFactory: RequestLogger.factory,
     routerOptions: { maxParamLength: 200 },
-    // Errors of the router itself (a path parameter too long, a malformed URL).
+    // Errors of the router itself (a path parameter too long, a malformed URL), which no hook
+    // sees: counted by the rate limiter here.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const body = toErrorBody(error, String(request.id));
-      void reply.status(body.statusCode).send(body);
+      countUnroutedRequest(request, reply, () => {
+        const body = toErrorBody(error, String(request.id));
+        void reply.status(body.statusCode).send(body);
+      });
     },
   });
 }
@@ -130,6 +135,7 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
   const httpMetrics = app.get(HttpMetrics, { strict: false });
   const shutdown = app.get(ShutdownState, { strict: false });
   const shortcuts = app.get(RouteShortcuts, { strict: false });
+  const rateLimiter = app.get(RateLimiter, { strict: false });
 
   app.enableCors({
     origin: config.get('CORS_ORIGINS', { infer: true }),
@@ -172,6 +178,10 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
     );
     void reply.header('Connection', 'close').header('Retry-After', '1').status(503).send(body);
   });
+  // Every request (but those answered 503 above) is counted when it arrives, before anything
+  // else may refuse it; a 429 goes out after the CORS hook, so that browsers can read it.
+  rateLimiter.install(fastify);
+  app.useWebSocketAdapter(new RateLimitedIoAdapter(app, rateLimiter));
   fastify.setErrorHandler((error, request, reply) => {
     const body = toErrorBody(error, String(request.id));
     void reply.status(body.statusCode).send(body);
@@ -226,10 +236,19 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
       'Trade, cargo and inventory between space stations. Errors share one format: ' +
         '`{statusCode, code, message, details?, requestId}`. Lists answer `{items, nextCursor}`; ' +
         'pass `nextCursor` back as `cursor` for the next page. Live updates: Socket.IO on `/socket.io` ' +
-        '(see the README) or `GET /api/updates/real-time` as SSE.',
+        '(see the README) or `GET /api/updates/real-time` as SSE. Rate limits: every request but ' +
+        'the health probes counts, whatever its answer, in one budget per caller shared by all routes ' +
+        '(per user with a valid access token, else per address); login, register and refresh also ' +
+        'share a stricter budget per address. Past a budget: 429 `REQUEST.RATE_LIMITED` with ' +
+        '`Retry-After`; answers carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.',
     )
     .setVersion('1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addGlobalResponse({
+      status: 429,
+      description: 'Too many requests (on every route but /health/*); see Retry-After',
+      type: ErrorResponseDto,
+    })
     .build();
   const document = SwaggerModule.createDocument(app, swaggerConfig, { extraModels: [ErrorResponseDto] });
   SwaggerModule.setup('docs', app, document, {

@@ -13,7 +13,6 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
@@ -46,7 +45,6 @@ export class HttpMetrics {
 
 @ApiExcludeController()
 @Public()
-@SkipThrottle()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly registry: MetricsRegistry) {}
