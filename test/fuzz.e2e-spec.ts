@@ -2,23 +2,9 @@ import request from 'supertest';
 import { Actor, createActor } from './helpers/auth';
 import { checkBooks } from './helpers/invariants';
 import { createTestApp, TestApp, truncateAll } from './helpers/test-app';
+import { ApiDocument, Operation, Schema } from './helpers/openapi';
 import { buildWorld, World } from './helpers/world';
 
-type Schema = {
-  $ref?: string;
-  type?: string;
-  format?: string;
-  example?: unknown;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  items?: Schema;
-  allOf?: Schema[];
-  enum?: unknown[];
-};
-type Operation = {
-  parameters?: { name: string; in: 'path' | 'query' | 'header'; schema?: Schema }[];
-  requestBody?: { content: Record<string, { schema: Schema }> };
-};
 interface Probe {
   method: string;
   path: string;
@@ -104,7 +90,7 @@ describe('Fuzzing every operation of /docs-json (e2e)', () => {
   let admin: Actor;
   let trader: Actor;
   let w: World;
-  let doc: { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+  let doc: ApiDocument;
 
   beforeAll(async () => {
     t = await createTestApp({ SIM_TIME_SCALE: '1' });
@@ -116,56 +102,17 @@ describe('Fuzzing every operation of /docs-json (e2e)', () => {
       .post(`/api/inventory/${w.stations.A}/adjustments`)
       .send({ commodityId: w.commodities.ORE, delta: 1000, reason: 'stock' })
       .expect(201);
-    doc = (await request(t.url).get('/docs-json').expect(200)).body;
+    doc = await ApiDocument.load(t.url, w, trader.id);
   });
   afterAll(() => t.close());
 
-  const resolve = (s: Schema): Schema => {
-    if (s.$ref) return resolve(doc.components.schemas[s.$ref.split('/').pop()!]);
-    if (s.allOf)
-      return s.allOf
-        .map(resolve)
-        .reduce((a, b) => ({ ...a, ...b, properties: { ...a.properties, ...b.properties } }), {});
-    return s;
-  };
-
-  /** A plausible value, so that the one broken field is what the server judges. */
-  const plausible = (name: string, schema: Schema): unknown => {
-    const s = resolve(schema);
-    if (s.format === 'uuid') {
-      if (/station/i.test(name)) return w.stations.A;
-      if (/commodity/i.test(name)) return w.commodities.ORE;
-      if (/planet/i.test(name)) return w.planetId;
-      if (/user/i.test(name)) return trader.id;
-      return '01900000-0000-7000-8000-000000000000';
-    }
-    if (s.example !== undefined) return s.example;
-    if (s.enum) return s.enum[0];
-    switch (s.type) {
-      case 'integer':
-      case 'number':
-        return 1;
-      case 'boolean':
-        return true;
-      case 'array':
-        return [plausible(name, s.items ?? {})];
-      case 'object':
-      case undefined:
-        return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, plausible(k, v)]));
-      default:
-        return 'x';
-    }
-  };
+  const resolve = (s: Schema): Schema => doc.resolve(s);
+  const plausible = (name: string, schema: Schema): unknown => doc.plausible(name, schema);
 
   function probesFor(path: string, method: string, op: Operation): Probe[] {
     const params = op.parameters ?? [];
     const pathParams = params.filter((p) => p.in === 'path');
-    const fill = (override?: [string, string]) =>
-      path.replace(/\{(\w+)\}/g, (_m, name: string) =>
-        override && override[0] === name
-          ? override[1]
-          : (plausible(name, pathParams.find((p) => p.name === name)?.schema ?? { format: 'uuid' }) as string),
-      );
+    const fill = (override?: [string, string]) => doc.fillPath(path, op, override);
     const url = fill();
     const probes: Probe[] = [];
     for (const p of pathParams) for (const id of BROKEN_IDS) probes.push({ method, path: fill([p.name, id]) });
@@ -173,9 +120,9 @@ describe('Fuzzing every operation of /docs-json (e2e)', () => {
       for (const v of BAD_QUERY) probes.push({ method, path: url, query: { [q.name]: v } });
     probes.push({ method, path: url, query: { unknownParam: '1' } });
 
-    const bodySchema = op.requestBody?.content['application/json']?.schema;
+    const bodySchema = doc.bodySchema(op);
     if (bodySchema) {
-      const s = resolve(bodySchema);
+      const s = bodySchema;
       const valid = plausible('', s) as Record<string, unknown>;
       for (const [key, prop] of Object.entries(s.properties ?? {})) {
         for (const bad of BAD_VALUES) probes.push({ method, path: url, body: { ...valid, [key]: bad } });
@@ -282,9 +229,7 @@ describe('Fuzzing every operation of /docs-json (e2e)', () => {
     const failures: string[] = [];
     const statuses = new Map<number, number>();
     let sent = 0;
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({ path, method, op })),
-    );
+    const operations = doc.operations();
     expect(operations.length).toBeGreaterThan(20);
     for (const { path, method, op } of operations) {
       const probes = probesFor(path, method, op);

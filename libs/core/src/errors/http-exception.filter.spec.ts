@@ -49,4 +49,16 @@ describe(toErrorBody.name, () => {
     const timeout = new QueryFailedError('SELECT', [], Object.assign(new Error('canceled'), { code: '57014' }));
     expect(toErrorBody(timeout, 'rid')).toMatchObject({ statusCode: 503, code: 'SERVICE.TIMEOUT' });
   });
+
+  it('answers every data exception of PostgreSQL (class 22) with 400', () => {
+    for (const code of ['22021', '22P05', '22007', '22008', '22001', '2200H']) {
+      const error = new QueryFailedError('INSERT', [], Object.assign(new Error('bad value'), { code }));
+      expect(toErrorBody(error, 'rid')).toEqual({
+        statusCode: 400,
+        code: 'REQUEST.BAD_REQUEST',
+        message: expect.any(String),
+        requestId: 'rid',
+      });
+    }
+  });
 });

@@ -110,7 +110,7 @@ export function toErrorBody(exception: unknown, requestId: string): ErrorBody {
   }
   const pg = pgError(exception);
   if (pg) {
-    const mapped = PG_ERRORS[pg.code];
+    const mapped = PG_ERRORS[pg.code] ?? (pg.code.startsWith(PG_DATA_EXCEPTION_CLASS) ? PG_DATA_EXCEPTION : undefined);
     if (mapped) return { statusCode: mapped[0], code: mapped[1], message: mapped[2], requestId };
   }
   return internal(exception, requestId, HttpStatus.INTERNAL_SERVER_ERROR);
@@ -128,6 +128,10 @@ const PG_ERRORS: Record<string, [number, string, string]> = {
   [PgErrorCode.SerializationFailure]: [503, 'SERVICE.BUSY', 'The request conflicted with another; try again'],
   [PgErrorCode.DeadlockDetected]: [503, 'SERVICE.BUSY', 'The request conflicted with another; try again'],
 };
+
+/** Class 22 (data exception): a value PostgreSQL cannot take, which no input should turn into a 500. */
+const PG_DATA_EXCEPTION_CLASS = '22';
+const PG_DATA_EXCEPTION: [number, string, string] = [400, 'REQUEST.BAD_REQUEST', 'A value cannot be stored as given'];
 
 function internal(exception: unknown, requestId: string, status: number): ErrorBody {
   logger.error({ requestId, err: exception }, (exception as Error)?.stack ?? String(exception));

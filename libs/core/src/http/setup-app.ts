@@ -19,6 +19,7 @@ import { RequestLogger } from '../logging/request-logger';
 import { HttpMetrics } from '../metrics/metrics';
 import { countUnroutedRequest, RateLimiter } from './rate-limit';
 import { RateLimitedIoAdapter } from './rate-limited-io.adapter';
+import { installInputChecks } from './hostile-input';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteShortcuts } from './route-shortcuts';
 import { ShutdownState } from './shutdown';
@@ -181,6 +182,7 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
   // Every request (but those answered 503 above) is counted when it arrives, before anything
   // else may refuse it; a 429 goes out after the CORS hook, so that browsers can read it.
   rateLimiter.install(fastify);
+  installInputChecks(app);
   app.useWebSocketAdapter(new RateLimitedIoAdapter(app, rateLimiter));
   fastify.setErrorHandler((error, request, reply) => {
     const body = toErrorBody(error, String(request.id));
