@@ -597,11 +597,11 @@ describe('Cargo survives a killed worker (e2e, separate worker processes)', () =
     await expectBooksBalanced(t.dataSource);
   });
 
-  it('serves its own /metrics and /health/live on WORKER_METRICS_PORT', async () => {
+  it('serves its own /metrics and /health/live on METRICS_PORT', async () => {
     // The only worker, so that the steps are this process's.
     await Promise.all(workers.splice(0).map(stopGracefully));
     const port = await freePort();
-    const env = { SIM_TIME_SCALE: '200000', WORKER_METRICS_PORT: String(port), HOST: '127.0.0.1' };
+    const env = { SIM_TIME_SCALE: '200000', METRICS_PORT: String(port), HOST: '127.0.0.1' };
     const worker = await startWorkerProcess(env);
     workers.push(worker);
     const res = await admin

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import request from 'supertest';
+import { AddressClient } from './helpers/address-client';
 import { startApiProcess } from './helpers/api-process';
 import { RealtimeClient } from './helpers/realtime-client';
 import { Actor, createActor } from './helpers/auth';
@@ -128,7 +131,7 @@ describe('Production hardening (e2e)', () => {
     expect(all).not.toContain(admin.accessToken);
   });
 
-  it('exposes Prometheus metrics', async () => {
+  it('exposes Prometheus metrics on a port of its own, bound to loopback', async () => {
     await admin
       .post(`/api/inventory/${w.stations.A}/adjustments`)
       .send({ commodityId: w.commodities.ORE, delta: 100, reason: 'stock' })
@@ -141,7 +144,9 @@ describe('Production hardening (e2e)', () => {
         items: [{ commodityId: w.commodities.ORE, quantity: 1, unitPrice: 1 }],
       })
       .expect(201);
-    const res = await request(t.url).get('/metrics').expect(200);
+    expect(new URL(t.metricsUrl).hostname).toBe('127.0.0.1');
+    expect(new URL(t.metricsUrl).port).not.toBe(new URL(t.url).port);
+    const res = await request(t.metricsUrl).get('/metrics').expect(200);
     expect(res.headers['content-type']).toContain('text/plain');
     for (const series of [
       'http_request_duration_seconds_bucket{',
@@ -159,6 +164,56 @@ describe('Production hardening (e2e)', () => {
       /http_request_duration_seconds_count\{method="POST",route="\/api\/trades",status_code="201"\} \d+/,
     );
   });
+
+  it('serves no metrics on the API port, to anyone, and nothing else on the metrics port', async () => {
+    // From an address of its own and as users of their own, so that the rate limit budgets of
+    // the other tests stay as they are.
+    const client = new AddressClient(t.url);
+    const tokens = [
+      undefined,
+      (await createActor(t, 'admin')).accessToken,
+      (await createActor(t, 'trader')).accessToken,
+    ];
+    for (const path of [
+      '/metrics',
+      '/metrics/',
+      '/METRICS',
+      '/api/metrics',
+      '/%6detrics',
+      '/metrics?x=1',
+      '//metrics',
+    ]) {
+      for (const token of tokens) {
+        const res = await client.send('GET', path, { token });
+        expect([path, res.status]).toEqual([path, 404]);
+        expectErrorFormat(res.body, 404);
+        expect(res.text).not.toContain('process_resident_memory_bytes');
+      }
+    }
+    for (const [method, path] of [
+      ['post', '/metrics'],
+      ['get', '/api/trades'],
+      ['get', '/docs'],
+    ] as const) {
+      const res = await request(t.metricsUrl)[method](path);
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+      expectErrorFormat(JSON.parse(res.text), 404, 'REQUEST.NOT_FOUND');
+    }
+  });
+
+  it('stops at start-up with a clear message when the metrics port is taken', async () => {
+    const port = new URL(t.metricsUrl).port;
+    const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'apps', 'api', 'src', 'main.js')], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', METRICS_PORT: port, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(output).toContain(`METRICS_PORT ${port} on 127.0.0.1 is in use`);
+  }, 60_000);
 
   it('serves Bull Board to admins only', async () => {
     expectErrorFormat((await request(t.url).get('/admin/queues').expect(401)).body, 401);

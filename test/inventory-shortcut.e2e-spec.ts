@@ -138,7 +138,7 @@ describe('Inventory reads without the router (e2e)', () => {
     await member.get(path).expect(200); // the member's access is known from here on
     shortcutAnswers();
     const count = async () => {
-      const text = (await request(t.url).get('/metrics').expect(200)).text;
+      const text = (await request(t.metricsUrl).get('/metrics').expect(200)).text;
       const line = text
         .split('\n')
         .find((l) =>

@@ -151,6 +151,8 @@ export function serviceEnv(port, overrides = {}) {
     AUTH_RATE_LIMIT_MAX: '10000',
     WORKER_MODE: 'embedded',
     SIM_TIME_SCALE: '1',
+    // Several processes run side by side: each takes a free metrics port.
+    METRICS_PORT: '0',
     ...(config.poolSize ? { DATABASE_POOL_SIZE: String(config.poolSize) } : {}),
     ...overrides,
   };

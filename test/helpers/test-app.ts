@@ -1,5 +1,13 @@
 import { AppModule } from '../../apps/api/src/app.module';
-import { createHttpAdapter, createLogger, PinoNestLogger, REDIS, setupApp, validateEnvironment } from '@itn/core';
+import {
+  createHttpAdapter,
+  createLogger,
+  MetricsServer,
+  PinoNestLogger,
+  REDIS,
+  setupApp,
+  validateEnvironment,
+} from '@itn/core';
 import type Redis from 'ioredis';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -10,6 +18,8 @@ export interface TestApp {
   app: NestFastifyApplication;
   /** Base URL of the listening server, e.g. http://127.0.0.1:40123 */
   url: string;
+  /** Base URL of its metrics server (GET /metrics), on a port of its own. */
+  readonly metricsUrl: string;
   dataSource: DataSource;
   close(): Promise<void>;
 }
@@ -45,6 +55,11 @@ export async function createTestApp(
   return {
     app,
     url: `http://127.0.0.1:${address.port}`,
+    get metricsUrl() {
+      const url = app.get(MetricsServer).url;
+      if (url === undefined) throw new Error('This test app runs with METRICS_PORT=off');
+      return url;
+    },
     dataSource: app.get(DataSource),
     close: async () => {
       await app.close();

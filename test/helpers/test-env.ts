@@ -12,6 +12,8 @@ export const TEST_ENV: Record<string, string> = {
   SWEEP_INTERVAL_MS: '2000',
   QUEUE_LOCK_DURATION_MS: '3000',
   RELAY_POLL_MS: '500',
+  // Every test app and process has a metrics server of its own.
+  METRICS_PORT: '0',
 };
 
 export function applyTestEnvironment(): void {

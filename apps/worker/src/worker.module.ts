@@ -7,7 +7,7 @@ import { TradesModule } from '@itn/trades';
 
 /**
  * The worker-only process: shipment steps, the outbox relay, the sweep and scheduled
- * maintenance; no HTTP API (only /metrics and /health/live when WORKER_METRICS_PORT is set).
+ * maintenance; no HTTP API (only /metrics and /health/live, on METRICS_PORT).
  * Trades are here because they follow their shipments' steps.
  */
 @Module({

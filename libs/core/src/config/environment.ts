@@ -5,7 +5,6 @@ import {
   IsIn,
   IsInt,
   IsNumber,
-  IsOptional,
   IsPositive,
   IsString,
   Matches,
@@ -13,6 +12,7 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidateIf,
 } from 'class-validator';
 
 /** Development defaults. Production refuses to start while any of these is still in use. */
@@ -83,13 +83,17 @@ export class Environment {
   @IsString()
   HOST = '0.0.0.0';
 
-  /** The worker-only process serves /metrics and /health/live on this port when it is set. */
+  /** Port of the process's own /metrics (and /health/live) server: 0 for any free port, `off` for none. */
   @Transform(toNumber)
-  @IsOptional()
-  @IsInt()
+  @ValidateIf((e: Environment) => e.METRICS_PORT !== 'off')
+  @IsInt({ message: 'METRICS_PORT must be a port number, 0 or off' })
   @Min(0)
   @Max(65535)
-  WORKER_METRICS_PORT?: number;
+  METRICS_PORT: number | 'off' = 9464;
+
+  /** Address the metrics server binds: loopback unless a scraper elsewhere must reach it. */
+  @IsString()
+  METRICS_HOST = '127.0.0.1';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';

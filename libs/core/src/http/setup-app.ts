@@ -115,13 +115,12 @@ function securityHeaders(options: HelmetOptions): Record<string, string> {
 
 const SECURITY_HEADERS = securityHeaders(HELMET_OPTIONS);
 
-/** The prefix of every API route (not of health, metrics and the queue board). */
+/** The prefix of every API route (not of health and the queue board). */
 export const API_PREFIX = 'api';
 
 const NOT_PREFIXED = [
   { path: 'health/live', method: RequestMethod.GET },
   { path: 'health/ready', method: RequestMethod.GET },
-  { path: 'metrics', method: RequestMethod.GET },
   { path: 'admin/queues', method: RequestMethod.GET },
 ];
 

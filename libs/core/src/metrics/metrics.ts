@@ -1,23 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import {
-  Controller,
-  Get,
-  Global,
-  Header,
-  Injectable,
-  Logger,
-  Module,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { Global, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Environment } from '../config/environment';
 import { DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../errors/http-exception.filter';
-import { Public } from '../http/public';
 
 /** The process's Prometheus registry; features add their own series to it. */
 @Injectable()
@@ -43,34 +31,15 @@ export class HttpMetrics {
   }
 }
 
-@ApiExcludeController()
-@Public()
-@Controller('metrics')
-export class MetricsController {
-  constructor(private readonly registry: MetricsRegistry) {}
-
-  @Get()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  metrics(): Promise<string> {
-    return this.registry.metrics();
-  }
-}
-
-@Global()
-@Module({
-  controllers: [MetricsController],
-  providers: [MetricsRegistry, HttpMetrics],
-  exports: [MetricsRegistry, HttpMetrics],
-})
-export class MetricsModule {}
-
 /**
- * The worker process's own small HTTP server, on WORKER_METRICS_PORT when it is set:
- * `GET /metrics` (the same registry format as the API's) and `GET /health/live`.
+ * The Prometheus endpoint, on a port of its own (METRICS_PORT, bound to METRICS_HOST,
+ * loopback by default) as exporters serve it: per-route traffic, queue depth and socket
+ * counts are for the operator's scraper, not for the API's callers. It answers
+ * `GET /metrics` and `GET /health/live`, and nothing else.
  */
 @Injectable()
-export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(WorkerMetricsServer.name);
+export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(MetricsServer.name);
   private server: Server | undefined;
 
   constructor(
@@ -78,14 +47,23 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
     private readonly config: ConfigService<Environment, true>,
   ) {}
 
+  /** Where it listens (`http://host:port`), once started; undefined when METRICS_PORT is off. */
+  get url(): string | undefined {
+    const address = this.server?.address();
+    if (!address || typeof address !== 'object') return undefined;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    const port = this.config.get('WORKER_METRICS_PORT', { infer: true });
-    if (port === undefined) return;
+    const port = this.config.get('METRICS_PORT', { infer: true });
+    if (port === 'off') return;
+    const host = this.config.get('METRICS_HOST', { infer: true });
     const server = createServer((request, response) => {
       const path = request.url?.split('?')[0];
       if (request.method !== 'GET' || (path !== '/metrics' && path !== '/health/live')) {
         const body = toErrorBody(
-          new DomainError('REQUEST.NOT_FOUND', 'Only /metrics and /health/live', 404),
+          new DomainError('REQUEST.NOT_FOUND', 'Only GET /metrics and /health/live', 404),
           randomUUID(),
         );
         response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -101,12 +79,17 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
       );
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, this.config.get('HOST', { infer: true }), () => resolve());
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(`METRICS_PORT ${port} on ${host} is in use: set METRICS_PORT to another port, 0 or off`)
+            : error,
+        ),
+      );
+      server.listen(port, host, () => resolve());
     });
     this.server = server;
-    const address = server.address();
-    this.logger.log(`Metrics on port ${typeof address === 'object' && address ? address.port : port}`);
+    this.logger.log(`Metrics on ${this.url}/metrics`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -117,7 +100,15 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
   }
 }
 
-/** Metrics for the worker process: the registry, served by WorkerMetricsServer when configured. */
+/** Metrics for the API process: the registry, the HTTP series and the server. */
 @Global()
-@Module({ providers: [MetricsRegistry, WorkerMetricsServer], exports: [MetricsRegistry] })
+@Module({
+  providers: [MetricsRegistry, HttpMetrics, MetricsServer],
+  exports: [MetricsRegistry, HttpMetrics, MetricsServer],
+})
+export class MetricsModule {}
+
+/** Metrics for the worker process: the registry and its server, without the HTTP series. */
+@Global()
+@Module({ providers: [MetricsRegistry, MetricsServer], exports: [MetricsRegistry, MetricsServer] })
 export class WorkerMetricsModule {}
