@@ -12,6 +12,7 @@ export default tseslint.config(
       'eslint.config.mjs',
       'apps/api/public/**',
       'bench/**',
+      'scripts/**',
     ],
   },
   js.configs.recommended,
