@@ -55,7 +55,7 @@ describe('Event log notifications (e2e)', () => {
       available: 1,
       incoming: 0,
       delta: 0,
-      reason: 'test',
+      reason: 'adjustment',
     },
   });
 

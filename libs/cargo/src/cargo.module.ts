@@ -4,6 +4,7 @@ import { Module } from '@nestjs/common';
 import { CargoQueueModule } from './cargo-queue.module';
 import { CargoMetrics } from './cargo.metrics';
 import { CargoController } from './cargo.controller';
+import { ShipmentListeners } from './shipment-listeners';
 import { ShipmentsRepository } from './shipments.repository';
 import { ShipmentsService } from './shipments.service';
 
@@ -11,7 +12,7 @@ import { ShipmentsService } from './shipments.service';
 @Module({
   imports: [AuthModule, InventoryModule, CargoQueueModule],
   controllers: [CargoController],
-  providers: [ShipmentsService, ShipmentsRepository, CargoMetrics],
-  exports: [ShipmentsService, ShipmentsRepository, CargoMetrics, CargoQueueModule],
+  providers: [ShipmentsService, ShipmentsRepository, ShipmentListeners, CargoMetrics],
+  exports: [ShipmentsService, ShipmentsRepository, ShipmentListeners, CargoMetrics, CargoQueueModule],
 })
 export class CargoModule {}

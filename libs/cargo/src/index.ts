@@ -3,6 +3,7 @@ export * from './cargo.metrics';
 export * from './cargo.module';
 export * from './dto/shipment.dto';
 export * from './shipment-jobs';
+export * from './shipment-listeners';
 export * from './shipments.repository';
 export * from './shipments.service';
 export * from './travel';

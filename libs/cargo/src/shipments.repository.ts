@@ -1,5 +1,5 @@
 import { pgError, preparedQuery } from '@itn/core';
-import { EventLogSignal, type ShipmentStatus } from '@itn/events';
+import type { ShipmentStatus } from '@itn/events';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 
@@ -23,33 +23,26 @@ export interface ShipmentRow {
   items: { commodityId: string; quantity: number }[];
 }
 
-export interface LineQuantity {
-  commodityId: string;
-  quantity: number;
-}
-
-export interface LevelAfter {
-  station_id: string;
-  commodity_id: string;
-  on_hand: string;
-  reserved: string;
-  incoming: string;
-  quantity: string;
-}
-
-export interface NewShipment {
-  originStationId: string;
-  destinationStationId: string;
-  lines: LineQuantity[];
-  createdBy: string | null;
+/** The parameters of create_shipment() (sql/create-shipment.v2.sql), as it reads them. */
+export interface ShipmentParams {
+  origin: string;
+  destination: string;
+  items: { commodity_id: string; quantity: number }[];
+  created_by: string | null;
+  /** The trade the shipment carries (stored by the trades feature in the same statement). */
+  trade_id: string | null;
   /** The largest volume one shipment may carry, in m³ (numeric text). */
-  maxVolume: string;
-  speedKmS: number;
-  simTimeScale: number;
-  loadingMs: number;
-  /** The trade the shipment carries, created with it. */
-  trade?: { id: string; totalPrice: number; lines: { commodityId: string; quantity: number; unitPrice: number }[] };
+  max_volume: string;
+  speed_km_s: number;
+  time_scale: number;
+  loading_ms: number;
 }
+
+/**
+ * The statement that creates a shipment: create_shipment() itself, or a feature's function that
+ * runs it inside its own (create_trade()). Its refusals are create_shipment()'s.
+ */
+export type ShipmentStatement = (tx: EntityManager, params: ShipmentParams) => Promise<ShipmentRow>;
 
 export type ShipmentRefusalKind =
   'station_not_found' | 'commodity_not_found' | 'volume_exceeded' | 'insufficient_stock' | 'station_capacity';
@@ -88,46 +81,22 @@ const SHIPMENT_COLUMNS = `s.id, s.origin_station_id, s.destination_station_id, s
                              ORDER BY i.commodity_id), '[]')
      FROM shipment_items i WHERE i.shipment_id = s.id) AS items`;
 
-/** Lines as the SQL functions take them (reserve_stock, create_shipment, ...). */
-const itemRows = (lines: LineQuantity[]) => lines.map((l) => ({ commodity_id: l.commodityId, quantity: l.quantity }));
-const items = (lines: LineQuantity[]) => JSON.stringify(itemRows(lines));
-
-/** The SQL of shipments and of the stock they move. Callers hold the transaction. */
+/** The SQL of shipments. Callers hold the transaction. */
 @Injectable()
 export class ShipmentsRepository {
-  constructor(private readonly signal: EventLogSignal) {}
+  /** Creates the shipment, with every check, lock and event, in one statement (create_shipment()). */
+  readonly create: ShipmentStatement = async (tx, params) => {
+    const [row] = await preparedQuery<ShipmentRow>(tx, 'create_shipment', 'SELECT * FROM create_shipment($1::jsonb)', [
+      JSON.stringify(params),
+    ]);
+    return row;
+  };
 
-  /**
-   * Creates the shipment, and its trade if any, with every check, lock and event, in one
-   * statement (create_shipment() in the migrations). A refusal is raised as a ShipmentRefusal.
-   */
-  async create(tx: EntityManager, s: NewShipment): Promise<ShipmentRow> {
-    const params = {
-      origin: s.originStationId,
-      destination: s.destinationStationId,
-      items: itemRows(s.lines),
-      created_by: s.createdBy,
-      max_volume: s.maxVolume,
-      speed_km_s: s.speedKmS,
-      time_scale: s.simTimeScale,
-      loading_ms: s.loadingMs,
-      trade: s.trade ? { id: s.trade.id, total_price: s.trade.totalPrice, lines: s.trade.lines } : null,
-    };
-    try {
-      const [row] = await preparedQuery<ShipmentRow>(
-        tx,
-        'create_shipment',
-        'SELECT * FROM create_shipment($1::jsonb)',
-        [JSON.stringify(params)],
-      );
-      this.signal.written(tx); // create_shipment() writes the shipment's (and trade's) events
-      return { ...row, items: [...s.lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)) };
-    } catch (e) {
-      const info = pgError(e);
-      const refusal = info?.code === 'P0001' && info.detail ? REFUSALS[info.hint ?? ''] : undefined;
-      if (refusal) throw new ShipmentRefusal(refusal, JSON.parse(info!.detail!) as ShipmentRefusalDetail);
-      throw e;
-    }
+  /** The refusal create_shipment() raised (P0001 with a HINT naming it and a JSON DETAIL), if it was one. */
+  static refusalOf(error: unknown): ShipmentRefusal | undefined {
+    const info = pgError(error);
+    const kind = info?.code === 'P0001' && info.detail ? REFUSALS[info.hint ?? ''] : undefined;
+    return kind && new ShipmentRefusal(kind, JSON.parse(info!.detail!) as ShipmentRefusalDetail);
   }
 
   async findById(manager: EntityManager, id: string): Promise<ShipmentRow | undefined> {
@@ -179,43 +148,6 @@ export class ShipmentsRepository {
       [id, from, to, set.departed ?? false, set.delivered ?? false, set.failureReason ?? null],
     );
     return rows[0] ? normalise(rows[0]) : undefined;
-  }
-
-  /** Locks the levels in one global order, (station, commodity), so no two steps can deadlock. */
-  async lockLevels(tx: EntityManager, pairs: { stationId: string; commodityId: string }[]): Promise<void> {
-    await tx.query(
-      `SELECT 1 FROM stock_levels l
-         JOIN jsonb_to_recordset($1::jsonb) AS p("stationId" uuid, "commodityId" uuid)
-           ON l.station_id = p."stationId" AND l.commodity_id = p."commodityId"
-        ORDER BY l.station_id, l.commodity_id
-        FOR UPDATE OF l`,
-      [JSON.stringify(pairs)],
-    );
-  }
-
-  /**
-   * Moves quantities between the columns of a station's levels, e.g. `onHand: -1, reserved: -1`
-   * for goods leaving a station. Returns the levels after the change.
-   */
-  async moveStock(
-    tx: EntityManager,
-    stationId: string,
-    lines: LineQuantity[],
-    sign: { onHand?: -1 | 0 | 1; reserved?: -1 | 0 | 1; incoming?: -1 | 0 | 1 },
-  ): Promise<LevelAfter[]> {
-    const [rows] = await tx.query<[LevelAfter[], number]>(
-      `UPDATE stock_levels l
-          SET on_hand = l.on_hand + $3 * r.quantity,
-              reserved = l.reserved + $4 * r.quantity,
-              incoming = l.incoming + $5 * r.quantity,
-              version = l.version + 1,
-              updated_at = now()
-         FROM jsonb_to_recordset($2::jsonb) AS r(commodity_id uuid, quantity bigint)
-        WHERE l.station_id = $1 AND l.commodity_id = r.commodity_id
-        RETURNING l.station_id, l.commodity_id, l.on_hand, l.reserved, l.incoming, r.quantity`,
-      [stationId, items(lines), sign.onHand ?? 0, sign.reserved ?? 0, sign.incoming ?? 0],
-    );
-    return rows;
   }
 
   /** Shipments whose next step should have happened more than `graceMs` ago. */

@@ -11,42 +11,38 @@ import {
   toPage,
   UnprocessableError,
 } from '@itn/core';
-import { event, EventLogWriter, NewEvent, ShipmentStatus } from '@itn/events';
+import { event, EventLogSignal, EventLogWriter, NewEvent, ShipmentStatus } from '@itn/events';
 import {
+  GoodsInTransit,
   InsufficientStockError,
-  InventoryRepository,
+  LineQuantity,
+  lineRows,
   milliToNumber,
   milliToNumeric,
-  NewLedgerEntry,
-  numericToMilli,
   StationCapacityError,
+  StockMovements,
 } from '@itn/inventory';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreateShipmentDto, ListShipmentsQueryDto, ShipmentDto } from './dto/shipment.dto';
+import { ShipmentListeners } from './shipment-listeners';
 import {
-  LevelAfter,
-  LineQuantity,
-  NewShipment,
+  ShipmentParams,
   ShipmentRefusal,
   ShipmentRow,
   ShipmentsRepository,
+  ShipmentStatement,
 } from './shipments.repository';
 import { simulatedToRealMs } from './travel';
-
-/** Told of every shipment transition inside its transaction (trades follow their shipment). */
-export interface ShipmentLifecycleHook {
-  onTransition(tx: EntityManager, shipment: ShipmentRow, from: ShipmentStatus | null): Promise<NewEvent[]>;
-}
 
 export interface ShipmentRequest {
   originStationId: string;
   destinationStationId: string;
   lines: LineQuantity[];
   createdBy?: string | null;
-  /** The trade the shipment carries, created with it (and its trade.created event). */
-  trade?: NewShipment['trade'];
+  /** The trade the shipment carries, stored by `statement` in the same statement. */
+  tradeId?: string;
 }
 
 export function toShipmentDto(r: ShipmentRow): ShipmentDto {
@@ -70,33 +66,30 @@ export function toShipmentDto(r: ShipmentRow): ShipmentDto {
   };
 }
 
-function levelEvent(l: LevelAfter, delta: number, reason: string): NewEvent<'inventory.changed'> {
-  const onHand = Number(l.on_hand);
-  const reserved = Number(l.reserved);
-  return event('inventory.changed', [l.station_id], {
-    stationId: l.station_id,
-    commodityId: l.commodity_id,
-    onHand,
-    reserved,
-    available: onHand - reserved,
-    incoming: Number(l.incoming),
-    delta,
-    reason,
-  });
+/** The goods of a shipment, as inventory moves them. */
+function goodsOf(row: ShipmentRow): GoodsInTransit {
+  return {
+    shipmentId: row.id,
+    originStationId: row.origin_station_id,
+    destinationStationId: row.destination_station_id,
+    items: row.items,
+    volume: row.volume,
+  };
 }
 
 @Injectable()
 export class ShipmentsService {
   private readonly maxVolumeMilli: bigint;
   /** The settings every new shipment is created with. */
-  private readonly shipping: Pick<NewShipment, 'maxVolume' | 'speedKmS' | 'simTimeScale' | 'loadingMs'>;
-  private hook: ShipmentLifecycleHook | undefined;
+  private readonly shipping: Pick<ShipmentParams, 'max_volume' | 'speed_km_s' | 'time_scale' | 'loading_ms'>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly shipments: ShipmentsRepository,
-    private readonly inventory: InventoryRepository,
+    private readonly stock: StockMovements,
+    private readonly listeners: ShipmentListeners,
     private readonly events: EventLogWriter,
+    private readonly signal: EventLogSignal,
     private readonly access: StationAccessPolicy,
     private readonly idempotency: IdempotencyService,
     config: ConfigService<Environment, true>,
@@ -104,16 +97,11 @@ export class ShipmentsService {
     this.maxVolumeMilli = BigInt(config.get('MAX_SHIPMENT_VOLUME', { infer: true })) * 1000n;
     const simTimeScale = config.get('SIM_TIME_SCALE', { infer: true });
     this.shipping = {
-      maxVolume: milliToNumeric(this.maxVolumeMilli),
-      speedKmS: config.get('SHIP_SPEED_KM_S', { infer: true }),
-      simTimeScale,
-      loadingMs: simulatedToRealMs(config.get('LOADING_TIME_SECONDS', { infer: true }), simTimeScale),
+      max_volume: milliToNumeric(this.maxVolumeMilli),
+      speed_km_s: config.get('SHIP_SPEED_KM_S', { infer: true }),
+      time_scale: simTimeScale,
+      loading_ms: simulatedToRealMs(config.get('LOADING_TIME_SECONDS', { infer: true }), simTimeScale),
     };
-  }
-
-  /** Lets a feature that owns shipments (trades) follow their transitions in the same transaction. */
-  registerLifecycleHook(hook: ShipmentLifecycleHook): void {
-    this.hook = hook;
   }
 
   create(
@@ -144,27 +132,35 @@ export class ShipmentsService {
   }
 
   /**
-   * Creates a shipment, and the trade it carries if any, in one statement of `tx`: reserves the
-   * origin's stock for every line (all or nothing), claims room at the destination, and writes
-   * the events. `tx` may be the data source's manager: the statement is atomic on its own.
+   * Creates a shipment in one statement of `tx` (create_shipment(), or `statement`, a feature's
+   * function that runs it and stores what the shipment carries): reserves the origin's stock for
+   * every line (all or nothing), claims room at the destination, and writes the events. `tx` may
+   * be the data source's manager: the statement is atomic on its own. A refusal is answered with
+   * the error that names it.
    */
-  async createWithin(tx: EntityManager, req: ShipmentRequest): Promise<ShipmentRow> {
+  async createWithin(
+    tx: EntityManager,
+    req: ShipmentRequest,
+    statement: ShipmentStatement = this.shipments.create,
+  ): Promise<ShipmentRow> {
     const { originStationId: origin, destinationStationId: destination, lines } = req;
     if (origin === destination) {
       throw new UnprocessableError('CARGO.SAME_STATION', 'Origin and destination must be different stations');
     }
     try {
-      return await this.shipments.create(tx, {
-        originStationId: origin,
-        destinationStationId: destination,
-        lines,
-        createdBy: req.createdBy ?? null,
+      const row = await statement(tx, {
+        origin,
+        destination,
+        items: lineRows(lines),
+        created_by: req.createdBy ?? null,
+        trade_id: req.tradeId ?? null,
         ...this.shipping,
-        trade: req.trade,
       });
+      this.signal.written(tx);
+      return { ...row, items: [...lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)) };
     } catch (e) {
-      if (e instanceof ShipmentRefusal) throw this.refusalError(e, req);
-      throw e;
+      const refusal = ShipmentsRepository.refusalOf(e);
+      throw refusal ? this.refusalError(refusal, req) : e;
     }
   }
 
@@ -229,62 +225,24 @@ export class ShipmentsService {
   }
 
   /** scheduled -> cancelled: the reservation is released and the destination's room given back. */
-  async cancelWithin(tx: EntityManager, id: string, note?: string): Promise<ShipmentRow | undefined> {
-    const row = await this.shipments.transition(tx, id, 'scheduled', 'cancelled', { failureReason: note });
-    if (!row) return undefined;
-    await this.releaseReservation(tx, row, 'cancelled');
-    return row;
+  cancelWithin(tx: EntityManager, id: string, note?: string): Promise<ShipmentRow | undefined> {
+    return this.stepWithin(tx, id, 'scheduled', 'cancelled', { failureReason: note }, (t, row) =>
+      this.stock.release(t, goodsOf(row)),
+    );
   }
 
   /** Worker step: scheduled -> in_transit. The goods leave the origin and become incoming at the destination. */
   async dispatch(id: string): Promise<ShipmentRow | undefined> {
-    return this.dataSource.transaction(async (tx) => {
-      const row = await this.shipments.transition(tx, id, 'scheduled', 'in_transit', { departed: true });
-      if (!row) return undefined;
-      const { origin_station_id: origin, destination_station_id: destination } = row;
-      await this.shipments.lockLevels(tx, [
-        ...row.items.map((i) => ({ stationId: origin, commodityId: i.commodityId })),
-        ...row.items.map((i) => ({ stationId: destination, commodityId: i.commodityId })),
-      ]);
-      const left = await this.shipments.moveStock(tx, origin, row.items, { onHand: -1, reserved: -1 });
-      const coming = await this.shipments.moveStock(tx, destination, row.items, { incoming: 1 });
-      await this.inventory.changeCommittedVolume(tx, origin, -numericToMilli(row.volume));
-      await this.inventory.appendLedgerMany(
-        tx,
-        left.map((l) => this.ledgerEntry(l, -1, 'shipment_dispatch', row.id)),
-      );
-      await this.events.append(tx, [
-        this.statusEvent(row, 'scheduled'),
-        ...left.map((l) => levelEvent(l, -Number(l.quantity), 'shipment_dispatch')),
-        ...coming.map((l) => levelEvent(l, 0, 'shipment_incoming')),
-        ...((await this.hook?.onTransition(tx, row, 'scheduled')) ?? []),
-      ]);
-      return row;
-    });
+    return this.step(id, 'scheduled', 'in_transit', { departed: true }, (tx, row) =>
+      this.stock.dispatch(tx, goodsOf(row)),
+    );
   }
 
   /** Worker step: in_transit -> delivered. The incoming goods join the destination's stock. */
   async deliver(id: string): Promise<ShipmentRow | undefined> {
-    return this.dataSource.transaction(async (tx) => {
-      const row = await this.shipments.transition(tx, id, 'in_transit', 'delivered', { delivered: true });
-      if (!row) return undefined;
-      const destination = row.destination_station_id;
-      await this.shipments.lockLevels(
-        tx,
-        row.items.map((i) => ({ stationId: destination, commodityId: i.commodityId })),
-      );
-      const arrived = await this.shipments.moveStock(tx, destination, row.items, { onHand: 1, incoming: -1 });
-      await this.inventory.appendLedgerMany(
-        tx,
-        arrived.map((l) => this.ledgerEntry(l, 1, 'shipment_delivery', row.id)),
-      );
-      await this.events.append(tx, [
-        this.statusEvent(row, 'in_transit'),
-        ...arrived.map((l) => levelEvent(l, Number(l.quantity), 'shipment_delivery')),
-        ...((await this.hook?.onTransition(tx, row, 'in_transit')) ?? []),
-      ]);
-      return row;
-    });
+    return this.step(id, 'in_transit', 'delivered', { delivered: true }, (tx, row) =>
+      this.stock.deliver(tx, goodsOf(row)),
+    );
   }
 
   /**
@@ -292,54 +250,49 @@ export class ShipmentsService {
    * its reservation; one in transit returns its goods to the origin.
    */
   async fail(id: string, reason: string): Promise<ShipmentRow | undefined> {
-    return this.dataSource.transaction(async (tx) => {
-      const note = reason.slice(0, 200);
-      const scheduled = await this.shipments.transition(tx, id, 'scheduled', 'failed', { failureReason: note });
-      if (scheduled) {
-        await this.releaseReservation(tx, scheduled, 'scheduled');
-        return scheduled;
-      }
-      const row = await this.shipments.transition(tx, id, 'in_transit', 'failed', { failureReason: note });
-      if (!row) return undefined;
-      const { origin_station_id: origin, destination_station_id: destination } = row;
-      await this.shipments.lockLevels(tx, [
-        ...row.items.map((i) => ({ stationId: origin, commodityId: i.commodityId })),
-        ...row.items.map((i) => ({ stationId: destination, commodityId: i.commodityId })),
-      ]);
-      const returned = await this.shipments.moveStock(tx, origin, row.items, { onHand: 1 });
-      const notComing = await this.shipments.moveStock(tx, destination, row.items, { incoming: -1 });
-      const volume = numericToMilli(row.volume);
-      // The goods are back at the origin (it had room for them when they left, and may now be
-      // over capacity, which only blocks new inbound cargo) and no longer due at the destination.
-      await this.inventory.changeCommittedVolume(tx, destination, -volume);
-      await this.inventory.changeCommittedVolume(tx, origin, volume, { enforceCapacity: false });
-      await this.inventory.appendLedgerMany(
-        tx,
-        returned.map((l) => this.ledgerEntry(l, 1, 'shipment_return', row.id)),
-      );
-      await this.events.append(tx, [
-        this.statusEvent(row, 'in_transit'),
-        ...returned.map((l) => levelEvent(l, Number(l.quantity), 'shipment_return')),
-        ...notComing.map((l) => levelEvent(l, 0, 'shipment_failed')),
-        ...((await this.hook?.onTransition(tx, row, 'in_transit')) ?? []),
-      ]);
-      return row;
-    });
+    const note = reason.slice(0, 200);
+    return (
+      (await this.step(id, 'scheduled', 'failed', { failureReason: note }, (tx, row) =>
+        this.stock.release(tx, goodsOf(row)),
+      )) ??
+      (await this.step(id, 'in_transit', 'failed', { failureReason: note }, (tx, row) =>
+        this.stock.returnToOrigin(tx, goodsOf(row)),
+      ))
+    );
   }
 
-  private async releaseReservation(tx: EntityManager, row: ShipmentRow, from: ShipmentStatus): Promise<void> {
-    const origin = row.origin_station_id;
-    await this.shipments.lockLevels(
-      tx,
-      row.items.map((i) => ({ stationId: origin, commodityId: i.commodityId })),
-    );
-    const released = await this.shipments.moveStock(tx, origin, row.items, { reserved: -1 });
-    await this.inventory.changeCommittedVolume(tx, row.destination_station_id, -numericToMilli(row.volume));
+  /**
+   * One step of a shipment's life in one transaction: the guarded transition (nothing happens
+   * when the shipment is no longer in `from`), the stock it moves, and the events of both and
+   * of every feature that follows shipments.
+   */
+  private step(
+    id: string,
+    from: ShipmentStatus,
+    to: ShipmentStatus,
+    set: Parameters<ShipmentsRepository['transition']>[4],
+    moveStock: (tx: EntityManager, row: ShipmentRow) => Promise<NewEvent[]>,
+  ): Promise<ShipmentRow | undefined> {
+    return this.dataSource.transaction((tx) => this.stepWithin(tx, id, from, to, set, moveStock));
+  }
+
+  private async stepWithin(
+    tx: EntityManager,
+    id: string,
+    from: ShipmentStatus,
+    to: ShipmentStatus,
+    set: Parameters<ShipmentsRepository['transition']>[4],
+    moveStock: (tx: EntityManager, row: ShipmentRow) => Promise<NewEvent[]>,
+  ): Promise<ShipmentRow | undefined> {
+    const row = await this.shipments.transition(tx, id, from, to, set);
+    if (!row) return undefined;
+    const stockEvents = await moveStock(tx, row);
     await this.events.append(tx, [
       this.statusEvent(row, from),
-      ...released.map((l) => levelEvent(l, 0, 'reservation_released')),
-      ...((await this.hook?.onTransition(tx, row, from)) ?? []),
+      ...stockEvents,
+      ...(await this.listeners.onTransition(tx, row, from)),
     ]);
+    return row;
   }
 
   private async visible(user: AuthUser, id: string): Promise<ShipmentRow> {
@@ -347,18 +300,6 @@ export class ShipmentsService {
     const allowed = row && (await this.access.canActForAny(user, [row.origin_station_id, row.destination_station_id]));
     if (!row || !allowed) throw new NotFoundError('CARGO.SHIPMENT_NOT_FOUND', `Shipment ${id} does not exist`);
     return row;
-  }
-
-  private ledgerEntry(l: LevelAfter, sign: 1 | -1, reason: string, shipmentId: string): NewLedgerEntry {
-    return {
-      stationId: l.station_id,
-      commodityId: l.commodity_id,
-      delta: sign * Number(l.quantity),
-      balanceAfter: Number(l.on_hand),
-      reason,
-      referenceType: 'shipment',
-      referenceId: shipmentId,
-    };
   }
 
   private statusEvent(row: ShipmentRow, previous: ShipmentStatus | null): NewEvent<'shipment.status_changed'> {

@@ -32,3 +32,4 @@ export * from './database/prepared';
 export * from './http/route-shortcuts';
 export * from './logging/request-logger';
 export * from './http/hostile-input';
+export * from './database/feature-sql';

@@ -2,6 +2,19 @@
  * Every event type of the log and the shape of its `data`. The one place that says what
  * the outbox, the Socket.IO gateway and the SSE stream carry.
  */
+/** Why a level changed: an adjustment, or a step of a shipment's life seen from its stock. */
+export const INVENTORY_CHANGE_REASONS = [
+  'adjustment',
+  'reservation',
+  'reservation_released',
+  'shipment_dispatch',
+  'shipment_incoming',
+  'shipment_delivery',
+  'shipment_return',
+  'shipment_failed',
+] as const;
+export type InventoryChangeReason = (typeof INVENTORY_CHANGE_REASONS)[number];
+
 export interface InventoryChangedData {
   stationId: string;
   commodityId: string;
@@ -11,7 +24,7 @@ export interface InventoryChangedData {
   incoming: number;
   /** Change of onHand, 0 when only reserved/incoming moved. */
   delta: number;
-  reason: string;
+  reason: InventoryChangeReason;
 }
 
 export const SHIPMENT_STATUSES = ['scheduled', 'in_transit', 'delivered', 'cancelled', 'failed'] as const;
@@ -39,6 +52,8 @@ export interface TradeLineData {
   commodityId: string;
   quantity: number;
   unitPrice: number;
+  /** quantity × unitPrice */
+  lineTotal: number;
 }
 
 export interface TradeCreatedData {
@@ -50,6 +65,7 @@ export interface TradeCreatedData {
   totalPrice: number;
   shipmentId: string;
   createdAt: string;
+  updatedAt: string;
 }
 
 export interface TradeStatusChangedData {

@@ -3,5 +3,6 @@ export * from './inventory-cache';
 export * from './inventory.module';
 export * from './inventory.repository';
 export * from './inventory.service';
+export * from './stock-movements';
 export * from './volume';
 export * from './inventory-read.shortcut';

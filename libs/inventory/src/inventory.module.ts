@@ -5,11 +5,12 @@ import { InventoryReadShortcut } from './inventory-read.shortcut';
 import { InventoryController } from './inventory.controller';
 import { InventoryRepository } from './inventory.repository';
 import { InventoryService } from './inventory.service';
+import { StockMovements } from './stock-movements';
 
 @Module({
   imports: [AuthModule],
   controllers: [InventoryController],
-  providers: [InventoryService, InventoryRepository, InventoryCache, InventoryReadShortcut],
-  exports: [InventoryService, InventoryRepository, InventoryCache],
+  providers: [InventoryService, InventoryRepository, StockMovements, InventoryCache, InventoryReadShortcut],
+  exports: [InventoryService, StockMovements, InventoryCache],
 })
 export class InventoryModule {}

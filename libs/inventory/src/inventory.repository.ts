@@ -11,6 +11,21 @@ export interface LevelRow {
   incoming: string;
 }
 
+/** One line of goods: a commodity and a quantity. */
+export interface LineQuantity {
+  commodityId: string;
+  quantity: number;
+}
+
+/** A level after a movement, with the quantity of the line that moved it. */
+export interface LevelAfter extends LevelRow {
+  quantity: string;
+}
+
+/** Lines as the SQL functions take them (inventory_reserve, create_shipment, ...). */
+export const lineRows = (lines: LineQuantity[]) =>
+  lines.map((l) => ({ commodity_id: l.commodityId, quantity: l.quantity }));
+
 export interface InventoryRow {
   commodity_id: string | null;
   sku: string | null;
@@ -28,7 +43,7 @@ export interface LedgerRow {
   commodity_id: string;
   delta: string;
   balance_after: string;
-  reason: string;
+  reason: LedgerReason;
   reference_type: string | null;
   reference_id: string | null;
   actor_id: string | null;
@@ -36,12 +51,15 @@ export interface LedgerRow {
   created_at: Date;
 }
 
+/** Why on_hand changed; the ledger's CHECK constraint allows these and no others. */
+export type LedgerReason = 'adjustment' | 'shipment_dispatch' | 'shipment_delivery' | 'shipment_return';
+
 export interface NewLedgerEntry {
   stationId: string;
   commodityId: string;
   delta: number;
   balanceAfter: number;
-  reason: string;
+  reason: LedgerReason;
   referenceType?: string;
   referenceId?: string;
   actorId?: string;
@@ -133,9 +151,10 @@ export class InventoryRepository {
   }
 
   /**
-   * Changes the volume a station has promised (on hand + incoming + inbound scheduled).
-   * An increase is refused (false) when it would pass the station's storage capacity.
-   * Takes the station row lock, so callers do it after their level locks.
+   * Changes the volume a station has promised (on hand + incoming + inbound scheduled) by the
+   * capacity rule, inventory_commit_volume() (sql/stock.v1.sql): an increase is refused (false)
+   * when it would pass the station's storage capacity, unless `enforceCapacity` is false. Takes
+   * the station row lock, so callers do it after their level locks.
    */
   async changeCommittedVolume(
     tx: EntityManager,
@@ -143,15 +162,50 @@ export class InventoryRepository {
     volumeDelta: MilliM3,
     { enforceCapacity = true } = {},
   ): Promise<boolean> {
-    const rows = await preparedQuery(
+    const [row] = await preparedQuery<{ committed: boolean }>(
       tx,
-      'stations_commit_volume',
-      `UPDATE stations SET committed_volume = committed_volume + $2::numeric
-        WHERE id = $1 AND (NOT $3 OR $2::numeric <= 0 OR committed_volume + $2::numeric <= storage_capacity)
-        RETURNING id`,
+      'inventory_commit_volume',
+      'SELECT inventory_commit_volume($1, $2::numeric, $3) AS committed',
       [stationId, milliToNumeric(volumeDelta), enforceCapacity],
     );
-    return rows.length > 0;
+    return row.committed;
+  }
+
+  /** Locks the levels in one global order, (station, commodity), so no two movements can deadlock. */
+  async lockLevels(tx: EntityManager, pairs: { stationId: string; commodityId: string }[]): Promise<void> {
+    await tx.query(
+      `SELECT 1 FROM stock_levels l
+         JOIN jsonb_to_recordset($1::jsonb) AS p("stationId" uuid, "commodityId" uuid)
+           ON l.station_id = p."stationId" AND l.commodity_id = p."commodityId"
+        ORDER BY l.station_id, l.commodity_id
+        FOR UPDATE OF l`,
+      [JSON.stringify(pairs)],
+    );
+  }
+
+  /**
+   * Moves quantities between the columns of a station's levels, e.g. `onHand: -1, reserved: -1`
+   * for goods leaving a station. Returns the levels after the change.
+   */
+  async moveStock(
+    tx: EntityManager,
+    stationId: string,
+    lines: LineQuantity[],
+    sign: { onHand?: -1 | 0 | 1; reserved?: -1 | 0 | 1; incoming?: -1 | 0 | 1 },
+  ): Promise<LevelAfter[]> {
+    const [rows] = await tx.query<[LevelAfter[], number]>(
+      `UPDATE stock_levels l
+          SET on_hand = l.on_hand + $3 * r.quantity,
+              reserved = l.reserved + $4 * r.quantity,
+              incoming = l.incoming + $5 * r.quantity,
+              version = l.version + 1,
+              updated_at = now()
+         FROM jsonb_to_recordset($2::jsonb) AS r(commodity_id uuid, quantity bigint)
+        WHERE l.station_id = $1 AND l.commodity_id = r.commodity_id
+        RETURNING l.station_id, l.commodity_id, l.on_hand, l.reserved, l.incoming, r.quantity`,
+      [stationId, JSON.stringify(lineRows(lines)), sign.onHand ?? 0, sign.reserved ?? 0, sign.incoming ?? 0],
+    );
+    return rows;
   }
 
   /** Whether the station and the commodity exist (for telling 404 from 409 after a refused change). */

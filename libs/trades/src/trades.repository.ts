@@ -1,3 +1,5 @@
+import type { ShipmentRow, ShipmentStatement } from '@itn/cargo';
+import { preparedQuery } from '@itn/core';
 import type { TradeStatus } from '@itn/events';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
@@ -20,17 +22,29 @@ const TRADE_COLUMNS = `t.id, t.seller_station_id, t.buyer_station_id, t.status, 
                                                 'unitPrice', l.unit_price) ORDER BY l.commodity_id), '[]')
      FROM trade_lines l WHERE l.trade_id = t.id) AS items`;
 
+/** What create_trade() stores beside the shipment: the total and the lines. */
+export interface NewTrade {
+  totalPrice: number;
+  lines: { commodityId: string; quantity: number; unitPrice: number }[];
+}
+
 @Injectable()
 export class TradesRepository {
-  async findById(manager: EntityManager, id: string): Promise<TradeRow | undefined> {
-    const [row] = await manager.query<TradeRow[]>(`SELECT ${TRADE_COLUMNS} FROM trades t WHERE t.id = $1`, [id]);
-    return row ? normalise(row) : undefined;
+  /**
+   * The statement that creates the trade, its lines and the shipment that carries them
+   * (create_trade(), sql/create-trade.v1.sql, which runs cargo's create_shipment()).
+   */
+  createStatement(trade: NewTrade): ShipmentStatement {
+    return async (tx, params) => {
+      const [row] = await preparedQuery<ShipmentRow>(tx, 'create_trade', 'SELECT * FROM create_trade($1::jsonb)', [
+        JSON.stringify({ ...params, trade: { total_price: trade.totalPrice, lines: trade.lines } }),
+      ]);
+      return row;
+    };
   }
 
-  async findByShipment(manager: EntityManager, shipmentId: string): Promise<TradeRow | undefined> {
-    const [row] = await manager.query<TradeRow[]>(`SELECT ${TRADE_COLUMNS} FROM trades t WHERE t.shipment_id = $1`, [
-      shipmentId,
-    ]);
+  async findById(manager: EntityManager, id: string): Promise<TradeRow | undefined> {
+    const [row] = await manager.query<TradeRow[]>(`SELECT ${TRADE_COLUMNS} FROM trades t WHERE t.id = $1`, [id]);
     return row ? normalise(row) : undefined;
   }
 

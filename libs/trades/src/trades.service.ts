@@ -1,5 +1,5 @@
 import { AuthUser, StationAccessPolicy } from '@itn/auth';
-import { ShipmentLifecycleHook, ShipmentRow, ShipmentsService } from '@itn/cargo';
+import { ShipmentListener, ShipmentListeners, ShipmentRow, ShipmentsService } from '@itn/cargo';
 import {
   ConflictError,
   decodeCursor,
@@ -55,11 +55,14 @@ export class SellerOnlyError extends DomainError {
 }
 
 @Injectable()
-export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
+export class TradesService implements OnModuleInit, ShipmentListener {
+  readonly follows = 'trade';
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly trades: TradesRepository,
     private readonly shipments: ShipmentsService,
+    private readonly shipmentListeners: ShipmentListeners,
     private readonly access: StationAccessPolicy,
     private readonly idempotency: IdempotencyService,
     registry: MetricsRegistry,
@@ -70,11 +73,11 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
   private readonly created: Counter;
 
   onModuleInit(): void {
-    this.shipments.registerLifecycleHook(this);
+    this.shipmentListeners.register(this);
   }
 
   /**
-   * One statement (see create_shipment() in the migrations): the seller's stock is reserved for
+   * One statement (create_trade(), sql/create-trade.v1.sql): the seller's stock is reserved for
    * every line (all or nothing), the shipment that will carry the goods is created, the trade
    * and its lines are stored, and the events are written.
    */
@@ -112,13 +115,17 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
     const id = uuidv7();
     const lines = dto.items.map((i) => ({ commodityId: i.commodityId, quantity: i.quantity, unitPrice: i.unitPrice }));
     const totalPrice = lines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0);
-    const shipment = await this.shipments.createWithin(tx, {
-      originStationId: dto.sellerStationId,
-      destinationStationId: dto.buyerStationId,
-      lines: lines.map((l) => ({ commodityId: l.commodityId, quantity: l.quantity })),
-      createdBy: user.id,
-      trade: { id, totalPrice, lines },
-    });
+    const shipment = await this.shipments.createWithin(
+      tx,
+      {
+        originStationId: dto.sellerStationId,
+        destinationStationId: dto.buyerStationId,
+        lines: lines.map((l) => ({ commodityId: l.commodityId, quantity: l.quantity })),
+        createdBy: user.id,
+        tradeId: id,
+      },
+      this.trades.createStatement({ totalPrice, lines }),
+    );
     // The trade is stored in the shipment's statement, so its timestamps are the shipment's.
     return toTradeDto({
       id,
@@ -168,9 +175,9 @@ export class TradesService implements OnModuleInit, ShipmentLifecycleHook {
   }
 
   /** Follows the trade's shipment, in the shipment step's transaction. */
-  async onTransition(tx: EntityManager, shipment: ShipmentRow, from: ShipmentStatus | null): Promise<NewEvent[]> {
+  async onTransition(tx: EntityManager, shipment: ShipmentRow, _from: ShipmentStatus): Promise<NewEvent[]> {
     const rule = FOLLOWS[shipment.status];
-    if (!shipment.trade_id || from === null || !rule) return [];
+    if (!shipment.trade_id || !rule) return [];
     const [before, after] = rule;
     for (const previous of before) {
       const row = await this.trades.transition(tx, shipment.trade_id, previous, after);

@@ -6,6 +6,7 @@ import { CreateTrades1764160400000 } from './1764160400000-CreateTrades';
 import { CreateShipmentFunction1764160500000 } from './1764160500000-CreateShipmentFunction';
 import { NotifyAfterCommit1764160600000 } from './1764160600000-NotifyAfterCommit';
 import { AccessChangeEvents1764160700000 } from './1764160700000-AccessChangeEvents';
+import { FeatureSqlOwners1764160800000 } from './1764160800000-FeatureSqlOwners';
 
 /** Every migration in order; a new migration is appended here and never edited once merged. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   CreateShipmentFunction1764160500000,
   NotifyAfterCommit1764160600000,
   AccessChangeEvents1764160700000,
+  FeatureSqlOwners1764160800000,
 ];
