@@ -1,7 +1,7 @@
 import { ConflictError, DomainError, isUniqueViolation, NotFoundError } from '@itn/core';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { AuthUser } from './auth-user';
 import { MeDto, RegisterDto, StationMemberDto, TokenPairDto, UserDto } from './dto/auth.dto';
 import { Role, User } from './entities/user.entity';
@@ -24,10 +24,12 @@ export class AuthService {
     return this.createUser(dto.email, dto.password, 'trader');
   }
 
-  async createUser(email: string, password: string, role: Role): Promise<UserDto> {
+  /** Creates a user (emails are kept in lower case); within `tx` when given. */
+  async createUser(email: string, password: string, role: Role, tx?: EntityManager): Promise<UserDto> {
+    const users = tx?.getRepository(User) ?? this.users;
     const passwordHash = await this.passwords.hash(password);
     try {
-      const user = await this.users.save(this.users.create({ email: email.trim().toLowerCase(), passwordHash, role }));
+      const user = await users.save(users.create({ email: email.trim().toLowerCase(), passwordHash, role }));
       return UserDto.from(user);
     } catch (e) {
       if (isUniqueViolation(e, 'uq_users_email')) {
@@ -35,6 +37,24 @@ export class AuthService {
       }
       throw e;
     }
+  }
+
+  /**
+   * The account with this email, created with `password` and `role` if there is none; an
+   * existing one is left as it is (the demo seed's accounts on a database that has users).
+   */
+  async ensureUser(email: string, password: string, role: Role, tx: EntityManager): Promise<string> {
+    const existing = await tx.getRepository(User).findOneBy({ email: email.trim().toLowerCase() });
+    return existing?.id ?? (await this.createUser(email, password, role, tx)).id;
+  }
+
+  /** Makes the account with this email an admin, creating it with `password` if there is none. */
+  async ensureAdmin(email: string, password: string): Promise<{ user: UserDto; created: boolean }> {
+    const existing = await this.users.findOneBy({ email: email.trim().toLowerCase() });
+    if (!existing) return { user: await this.createUser(email, password, 'admin'), created: true };
+    await this.users.update({ id: existing.id }, { role: 'admin' });
+    this.stationAccess.forget(existing.id);
+    return { user: UserDto.from({ ...existing, role: 'admin' }), created: false };
   }
 
   async login(email: string, password: string): Promise<TokenPairDto> {
@@ -69,8 +89,11 @@ export class AuthService {
     };
   }
 
-  async addMember(stationId: string, userId: string): Promise<StationMemberDto> {
-    return this.dataSource.transaction(async (tx) => {
+  /** Grants membership of the station; within `tx` when given. */
+  async addMember(stationId: string, userId: string, within?: EntityManager): Promise<StationMemberDto> {
+    const inTransaction = <T>(work: (tx: EntityManager) => Promise<T>) =>
+      within ? work(within) : this.dataSource.transaction(work);
+    return inTransaction(async (tx) => {
       const [station] = await tx.query<unknown[]>('SELECT 1 FROM stations WHERE id = $1', [stationId]);
       if (!station) throw new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${stationId} does not exist`);
       const [user] = await tx.query<{ email: string; role: Role }[]>('SELECT email, role FROM users WHERE id = $1', [

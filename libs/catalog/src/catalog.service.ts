@@ -1,7 +1,7 @@
 import { ConflictError, decodeCursor, isUniqueViolation, NotFoundError, Page, PageQueryDto, toPage } from '@itn/core';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { FindOptionsWhere, LessThan, ObjectLiteral, Repository } from 'typeorm';
+import { EntityManager, FindOptionsWhere, LessThan, ObjectLiteral, Repository } from 'typeorm';
 import { CommodityDto, CreateCommodityDto } from './dto/commodity.dto';
 import { CreatePlanetDto, PlanetDto } from './dto/planet.dto';
 import { CreateStationDto, ListStationsQueryDto, StationDto } from './dto/station.dto';
@@ -40,10 +40,12 @@ export class CatalogService {
     return PlanetDto.from(await this.findPlanet(id));
   }
 
-  async createPlanet(dto: CreatePlanetDto): Promise<PlanetDto> {
+  /** Creates a planet; within `tx` when given (the demo seed). */
+  async createPlanet(dto: CreatePlanetDto, tx?: EntityManager): Promise<PlanetDto> {
+    const planets = tx?.getRepository(Planet) ?? this.planets;
     try {
-      const planet = await this.planets.save(
-        this.planets.create({
+      const planet = await planets.save(
+        planets.create({
           name: dto.name,
           positionX: dto.position.x,
           positionY: dto.position.y,
@@ -68,12 +70,13 @@ export class CatalogService {
     return StationDto.from(station);
   }
 
-  async createStation(dto: CreateStationDto): Promise<StationDto> {
-    const planet = await this.findPlanet(dto.planetId);
+  async createStation(dto: CreateStationDto, tx?: EntityManager): Promise<StationDto> {
+    const stations = tx?.getRepository(Station) ?? this.stations;
+    const planet = await this.findPlanet(dto.planetId, tx);
     const position = dto.position ?? { x: planet.positionX, y: planet.positionY, z: planet.positionZ };
     try {
-      const station = await this.stations.save(
-        this.stations.create({
+      const station = await stations.save(
+        stations.create({
           code: dto.code,
           name: dto.name,
           planetId: planet.id,
@@ -101,9 +104,10 @@ export class CatalogService {
     return CommodityDto.from(commodity);
   }
 
-  async createCommodity(dto: CreateCommodityDto): Promise<CommodityDto> {
+  async createCommodity(dto: CreateCommodityDto, tx?: EntityManager): Promise<CommodityDto> {
+    const commodities = tx?.getRepository(Commodity) ?? this.commodities;
     try {
-      const commodity = await this.commodities.save(this.commodities.create({ ...dto }));
+      const commodity = await commodities.save(commodities.create({ ...dto }));
       return CommodityDto.from(commodity);
     } catch (e) {
       if (isUniqueViolation(e, 'uq_commodities_sku'))
@@ -112,8 +116,8 @@ export class CatalogService {
     }
   }
 
-  private async findPlanet(id: string): Promise<Planet> {
-    const planet = await this.planets.findOneBy({ id });
+  private async findPlanet(id: string, tx?: EntityManager): Promise<Planet> {
+    const planet = await (tx?.getRepository(Planet) ?? this.planets).findOneBy({ id });
     if (!planet) throw new NotFoundError('CATALOG.PLANET_NOT_FOUND', `Planet ${id} does not exist`);
     return planet;
   }

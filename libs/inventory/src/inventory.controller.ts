@@ -75,7 +75,7 @@ export class InventoryController {
     @Param('stationId', UuidParam) stationId: string,
     @Body() dto: AdjustmentDto,
   ): Promise<AdjustmentResultDto> {
-    return this.inventory.adjust(user, stationId, dto);
+    return this.inventory.adjust(user.id, stationId, dto);
   }
 
   @Get('ledger')

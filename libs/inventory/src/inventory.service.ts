@@ -1,4 +1,3 @@
-import { AuthUser } from '@itn/auth';
 import { ConflictError, decodeCursor, NotFoundError, Page, pgError, PgErrorCode, toPage } from '@itn/core';
 import { EventLogWriter } from '@itn/events';
 import { Injectable } from '@nestjs/common';
@@ -105,9 +104,21 @@ export class InventoryService {
     };
   }
 
-  async adjust(user: AuthUser, stationId: string, dto: AdjustmentDto): Promise<AdjustmentResultDto> {
+  /**
+   * Changes on hand by `dto.delta` (never below what is reserved), with its ledger row and event,
+   * and the station's committed volume by the capacity rule. By `actorId` (null: the system);
+   * within `within` when given (the demo seed), else in a transaction of its own.
+   */
+  async adjust(
+    actorId: string | null,
+    stationId: string,
+    dto: AdjustmentDto,
+    within?: EntityManager,
+  ): Promise<AdjustmentResultDto> {
+    const inTransaction = <T>(work: (tx: EntityManager) => Promise<T>) =>
+      within ? work(within) : this.dataSource.transaction(work);
     try {
-      const result = await this.dataSource.transaction(async (tx) => {
+      const result = await inTransaction(async (tx) => {
         const [commodity] = await tx.query<{ sku: string; name: string; unit_volume: string }[]>(
           'SELECT sku, name, unit_volume FROM commodities WHERE id = $1',
           [dto.commodityId],
@@ -126,7 +137,7 @@ export class InventoryService {
           delta: dto.delta,
           balanceAfter: numbers.onHand,
           reason: 'adjustment',
-          actorId: user.id,
+          actorId: actorId ?? undefined,
           note: dto.reason,
         });
         await this.events.append(tx, [

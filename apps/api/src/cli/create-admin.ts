@@ -3,7 +3,6 @@ import { AuthModule, AuthService } from '@itn/auth';
 import { AppConfigModule, DatabaseModule, ensureDatabaseExists, RedisModule, validateEnvironment } from '@itn/core';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
 
 @Module({ imports: [AppConfigModule, DatabaseModule, RedisModule, AuthModule] })
 class CreateAdminModule {}
@@ -17,16 +16,10 @@ async function main(): Promise<void> {
   await ensureDatabaseExists(env.DATABASE_URL);
   const app = await NestFactory.createApplicationContext(CreateAdminModule, { logger: ['error'] });
   try {
-    const email = env.ADMIN_EMAIL.toLowerCase();
-    const [, promoted] = await app
-      .get(DataSource)
-      .query<[unknown[], number]>(`UPDATE users SET role = 'admin' WHERE email = $1`, [email]);
-    if (promoted > 0) {
-      console.log(`${email} already existed and is now an admin`);
-    } else {
-      const user = await app.get(AuthService).createUser(email, env.ADMIN_PASSWORD, 'admin');
-      console.log(`Created admin ${user.email} (${user.id})`);
-    }
+    const { user, created } = await app.get(AuthService).ensureAdmin(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+    console.log(
+      created ? `Created admin ${user.email} (${user.id})` : `${user.email} already existed and is now an admin`,
+    );
   } finally {
     await app.close();
   }

@@ -1,6 +1,7 @@
-import { PasswordService } from '@itn/auth';
-import { Commodity, Planet, Station } from '@itn/catalog';
+import { AuthService } from '@itn/auth';
+import { CatalogService } from '@itn/catalog';
 import { Environment } from '@itn/core';
+import { InventoryService } from '@itn/inventory';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, EntityManager } from 'typeorm';
@@ -20,7 +21,9 @@ export class DemoSeedService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: ConfigService<Environment, true>,
-    private readonly passwords: PasswordService,
+    private readonly catalog: CatalogService,
+    private readonly auth: AuthService,
+    private readonly inventory: InventoryService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -39,37 +42,34 @@ export class DemoSeedService implements OnApplicationBootstrap {
     });
   }
 
+  /** Everything through the owners of its tables, in the one transaction of seedIfEmpty. */
   private async seed(tx: EntityManager): Promise<void> {
-    const planets = await tx.getRepository(Planet).save(
-      DEMO_PLANETS.map((p) => ({
-        name: p.name,
-        positionX: p.position.x,
-        positionY: p.position.y,
-        positionZ: p.position.z,
-      })),
-    );
-    const planetByName = new Map(planets.map((p) => [p.name, p]));
-    const stations = await tx.getRepository(Station).save(
-      DEMO_STATIONS.map((s) => {
-        const planet = planetByName.get(s.planet)!;
-        return {
+    const planetIdByName = new Map<string, string>();
+    for (const p of DEMO_PLANETS) planetIdByName.set(p.name, (await this.catalog.createPlanet({ ...p }, tx)).id);
+    const planetByName = new Map(DEMO_PLANETS.map((p) => [p.name, p]));
+    const stationIdByCode = new Map<string, string>();
+    for (const s of DEMO_STATIONS) {
+      const planet = planetByName.get(s.planet)!;
+      const station = await this.catalog.createStation(
+        {
           code: s.code,
           name: s.name,
-          planetId: planet.id,
-          positionX: planet.positionX + s.offset[0],
-          positionY: planet.positionY + s.offset[1],
-          positionZ: planet.positionZ + s.offset[2],
+          planetId: planetIdByName.get(s.planet)!,
+          position: {
+            x: planet.position.x + s.offset[0],
+            y: planet.position.y + s.offset[1],
+            z: planet.position.z + s.offset[2],
+          },
           storageCapacity: s.capacity,
-        };
-      }),
-    );
-    const commodities = await tx.getRepository(Commodity).save(DEMO_COMMODITIES.map((c) => ({ ...c })));
-    await this.seedUsers(tx, new Map(stations.map((s) => [s.code, s.id])));
-    await this.seedStock(
-      tx,
-      stations.map((s) => s.id),
-      commodities.map((c) => c.id),
-    );
+        },
+        tx,
+      );
+      stationIdByCode.set(s.code, station.id);
+    }
+    const commodityIds: string[] = [];
+    for (const c of DEMO_COMMODITIES) commodityIds.push((await this.catalog.createCommodity({ ...c }, tx)).id);
+    await this.seedUsers(tx, stationIdByCode);
+    await this.seedStock(tx, [...stationIdByCode.values()], commodityIds);
   }
 
   /**
@@ -77,56 +77,26 @@ export class DemoSeedService implements OnApplicationBootstrap {
    * it may: as adjustments with their ledger rows, so conservation holds from the start.
    */
   private async seedStock(tx: EntityManager, stationIds: string[], commodityIds: string[]): Promise<void> {
-    const levels: { stationId: string; commodityId: string; quantity: number }[] = [];
-    stationIds.forEach((stationId, s) =>
-      commodityIds.forEach((commodityId, c) => {
-        if ((s + c) % 2 === 0) levels.push({ stationId, commodityId, quantity: 200 + ((s * 37 + c * 53) % 9) * 100 });
-      }),
-    );
-    const json = JSON.stringify(levels);
-    await tx.query(
-      `INSERT INTO stock_levels (station_id, commodity_id, on_hand)
-       SELECT "stationId", "commodityId", quantity
-         FROM jsonb_to_recordset($1::jsonb) AS l("stationId" uuid, "commodityId" uuid, quantity bigint)`,
-      [json],
-    );
-    await tx.query(
-      `INSERT INTO stock_ledger (station_id, commodity_id, delta, balance_after, reason, note)
-       SELECT "stationId", "commodityId", quantity, quantity, 'adjustment', 'Opening stock (demo seed)'
-         FROM jsonb_to_recordset($1::jsonb) AS l("stationId" uuid, "commodityId" uuid, quantity bigint)`,
-      [json],
-    );
-    await tx.query(
-      `UPDATE stations s SET committed_volume = (
-         SELECT coalesce(sum(l.on_hand * c.unit_volume), 0)
-           FROM stock_levels l JOIN commodities c ON c.id = l.commodity_id
-          WHERE l.station_id = s.id)`,
-    );
+    for (const [s, stationId] of stationIds.entries()) {
+      for (const [c, commodityId] of commodityIds.entries()) {
+        if ((s + c) % 2 !== 0) continue;
+        const delta = 200 + ((s * 37 + c * 53) % 9) * 100;
+        await this.inventory.adjust(null, stationId, { commodityId, delta, reason: 'Opening stock (demo seed)' }, tx);
+      }
+    }
   }
 
   /** The bootstrap admin (ADMIN_EMAIL/ADMIN_PASSWORD) and two demo traders with memberships. */
   private async seedUsers(tx: EntityManager, stationIdByCode: Map<string, string>): Promise<void> {
-    const insertUser = async (email: string, password: string, role: 'admin' | 'trader') => {
-      const [row] = await tx.query<{ id: string }[]>(
-        `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3)
-         ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id`,
-        [email.toLowerCase(), await this.passwords.hash(password), role],
-      );
-      return row.id;
-    };
-    await insertUser(
+    await this.auth.ensureUser(
       this.config.get('ADMIN_EMAIL', { infer: true }),
       this.config.get('ADMIN_PASSWORD', { infer: true }),
       'admin',
+      tx,
     );
     for (const trader of DEMO_TRADERS) {
-      const userId = await insertUser(trader.email, DEMO_TRADER_PASSWORD, 'trader');
-      for (const code of trader.stations) {
-        await tx.query('INSERT INTO station_members (station_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-          stationIdByCode.get(code),
-          userId,
-        ]);
-      }
+      const userId = await this.auth.ensureUser(trader.email, DEMO_TRADER_PASSWORD, 'trader', tx);
+      for (const code of trader.stations) await this.auth.addMember(stationIdByCode.get(code)!, userId, tx);
     }
   }
 }
