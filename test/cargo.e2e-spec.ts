@@ -1,5 +1,5 @@
 import { SHIPMENTS_QUEUE, ShipmentJob, ShipmentRelay, ShipmentsProcessor } from '@itn/cargo';
-import { EventLogSignal } from '@itn/events';
+import { EventLogRetention, EventLogSignal } from '@itn/events';
 import { getQueueToken } from '@nestjs/bullmq';
 import { ConfigService } from '@nestjs/config';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
@@ -440,7 +440,13 @@ describe('Cargo steps, one at a time (e2e)', () => {
 
   it('lets one relay at a time move the cursor, and keeps no transaction open while it enqueues', async () => {
     const first = t.app.get(ShipmentRelay);
-    const second = new ShipmentRelay(queue, t.app.get(EventLogSignal), t.app.get(ConfigService));
+    const second = new ShipmentRelay(
+      queue,
+      t.dataSource,
+      t.app.get(EventLogRetention),
+      t.app.get(EventLogSignal),
+      t.app.get(ConfigService),
+    );
     const cursor = async () =>
       (await t.dataSource.query(`SELECT event_id::int AS n FROM relay_cursors WHERE name = 'shipments'`))[0]?.n;
     // What the relays' connections are doing while the jobs go to Redis.

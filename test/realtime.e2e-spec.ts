@@ -232,7 +232,7 @@ describe('Real-time updates (e2e)', () => {
     await expect(disconnected).resolves.toBe('io server disconnect');
   });
 
-  it('prunes history past the retention period, keeping what the relay has not passed', async () => {
+  it('prunes history past the retention period, keeping what the relay has not passed, and expired keys and tokens', async () => {
     const { Pruner } = await import('@itn/events');
     const [{ id }] = await t.dataSource.query(
       `INSERT INTO events (type, station_ids, payload, created_at) VALUES ('inventory.changed', '{}', '{}', now() - interval '400 days') RETURNING id`,
@@ -245,9 +245,20 @@ describe('Real-time updates (e2e)', () => {
       `UPDATE relay_cursors SET tx_id = pg_snapshot_xmin(pg_current_snapshot()), event_id = $1 WHERE name = 'shipments'`,
       [id],
     );
+    // Each owner prunes its own: an idempotency key past its time, a refresh token expired long ago.
+    await t.dataSource.query(
+      `INSERT INTO idempotency_keys (user_id, key, scope, fingerprint, response_status, response_body, expires_at)
+       VALUES ($1, 'old-key', 'POST /api/trades', repeat('0', 64), 201, '{}', now() - interval '1 hour')`,
+      [admin.id],
+    );
+    await t.dataSource.query(
+      `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
+       VALUES (gen_random_uuid(), gen_random_uuid(), $1, repeat('0', 64), now() - interval '2 days')`,
+      [admin.id],
+    );
     const before = (await t.dataSource.query('SELECT count(*)::int AS n FROM events'))[0].n;
     const result = await t.app.get(Pruner).prune();
-    expect(result.events).toBe(1);
+    expect(result).toEqual({ events: 1, idempotencyKeys: 1, refreshTokens: 1 });
     expect(await t.dataSource.query('SELECT id FROM events WHERE id = $1', [id])).toHaveLength(0);
     expect((await t.dataSource.query('SELECT count(*)::int AS n FROM events'))[0].n).toBe(before - 1);
   });

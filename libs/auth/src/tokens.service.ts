@@ -1,5 +1,5 @@
-import { canonicalUuid, DomainError, Environment } from '@itn/core';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { canonicalUuid, DomainError, Environment, Housekeeping } from '@itn/core';
+import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { createHash, createSecretKey, KeyObject, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -47,7 +47,7 @@ export interface VerifiedAccessToken {
 const MAX_VERIFIED_TOKENS = 10_000;
 
 @Injectable()
-export class TokensService {
+export class TokensService implements OnModuleInit {
   private readonly verified = new Map<string, VerifiedAccessToken>();
   private readonly accessTtl: number;
   private readonly refreshTtl: number;
@@ -55,10 +55,23 @@ export class TokensService {
   constructor(
     private readonly jwt: JwtService,
     private readonly dataSource: DataSource,
+    private readonly housekeeping: Housekeeping,
     config: ConfigService<Environment, true>,
   ) {
     this.accessTtl = config.get('JWT_ACCESS_TTL', { infer: true });
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
+  }
+
+  onModuleInit(): void {
+    this.housekeeping.register({ name: 'refreshTokens', run: () => this.pruneExpired() });
+  }
+
+  /** Deletes refresh tokens that expired more than a day ago; answers how many. */
+  async pruneExpired(): Promise<number> {
+    const [, deleted] = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`,
+    );
+    return deleted;
   }
 
   /** A new access token and the first refresh token of a new family. */

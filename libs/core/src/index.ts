@@ -33,3 +33,4 @@ export * from './http/route-shortcuts';
 export * from './logging/request-logger';
 export * from './http/hostile-input';
 export * from './database/feature-sql';
+export * from './database/housekeeping';

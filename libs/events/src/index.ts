@@ -1,4 +1,5 @@
 export * from './event-follower.service';
+export * from './event-log-retention';
 export * from './event-log.reader';
 export * from './event-log.signal';
 export * from './event-log.writer';

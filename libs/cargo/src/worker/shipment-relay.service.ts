@@ -1,10 +1,11 @@
 import { DedicatedConnection, Environment, NotifiedLoop } from '@itn/core';
-import { EventLogSignal } from '@itn/events';
+import { EventLogRetention, EventLogSignal, LOG_START, LogPosition } from '@itn/events';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Queue } from 'bullmq';
 import type { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { SHIPMENTS_QUEUE, ShipmentJob, shipmentJobOptions } from '../shipment-jobs';
 
 const RELAY_NAME = 'shipments';
@@ -37,7 +38,7 @@ interface RelayRow {
  * log's readers, which stop at the oldest running transaction, are never held back by it.
  */
 @Injectable()
-export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ShipmentRelay implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly loop: NotifiedLoop;
   private readonly connection: DedicatedConnection;
   /** The connection on which this relay holds the lock, if it does. */
@@ -47,6 +48,8 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @InjectQueue(SHIPMENTS_QUEUE) private readonly queue: Queue,
+    private readonly dataSource: DataSource,
+    private readonly retention: EventLogRetention,
     signal: EventLogSignal,
     config: ConfigService<Environment, true>,
   ) {
@@ -66,8 +69,22 @@ export class ShipmentRelay implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
+  /** The log's retention keeps every event this relay has not passed yet. */
+  onModuleInit(): void {
+    this.retention.hold({ name: 'shipment relay', position: () => this.position() });
+  }
+
   onApplicationBootstrap(): Promise<void> {
     return this.loop.start();
+  }
+
+  /** The last event the relay has passed (whichever instance moved it); the start of the log before any. */
+  async position(): Promise<LogPosition> {
+    const [row] = await this.dataSource.query<{ tx_id: string; event_id: string }[]>(
+      'SELECT tx_id::text, event_id::text FROM relay_cursors WHERE name = $1',
+      [RELAY_NAME],
+    );
+    return row ? { txId: row.tx_id, id: row.event_id } : LOG_START;
   }
 
   async onApplicationShutdown(): Promise<void> {

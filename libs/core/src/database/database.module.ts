@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Environment } from '../config/environment';
+import { Housekeeping } from './housekeeping';
 import { typeOrmOptions } from './typeorm-options';
 
 /** Arbitrary constant key; serialises migrations across processes that start together. */
@@ -50,6 +51,7 @@ export class DatabaseMigrator implements OnModuleInit {
       }),
     }),
   ],
-  providers: [DatabaseMigrator],
+  providers: [DatabaseMigrator, Housekeeping],
+  exports: [Housekeeping],
 })
 export class DatabaseModule {}

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ConflictError, DomainError, UnprocessableError } from '../errors/domain-error';
 import { ErrorBody, toErrorBody } from '../errors/http-exception.filter';
+import { Housekeeping } from '../database/housekeeping';
 
 /** How long a key and its first response are kept. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
@@ -50,8 +51,15 @@ export function canonicalJson(value: unknown): string {
  * request is still running is 409.
  */
 @Injectable()
-export class IdempotencyService {
-  constructor(private readonly dataSource: DataSource) {}
+export class IdempotencyService implements OnModuleInit {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly housekeeping: Housekeeping,
+  ) {}
+
+  onModuleInit(): void {
+    this.housekeeping.register({ name: 'idempotencyKeys', run: () => this.prune() });
+  }
 
   async execute<T>(req: IdempotentRequest, work: (tx: EntityManager) => Promise<T>): Promise<IdempotentResult<T>> {
     if (req.key === undefined) {

@@ -1,9 +1,7 @@
-import { Environment, IdempotencyService, onQueueReconnect } from '@itn/core';
+import { Housekeeping, onQueueReconnect } from '@itn/core';
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
-import { DataSource } from 'typeorm';
 
 /** The maintenance queue's contract (names frozen once deployed). */
 export const MAINTENANCE_QUEUE = 'maintenance';
@@ -13,42 +11,23 @@ export enum MaintenanceJob {
 export const PRUNE_SCHEDULER_ID = 'maintenance-prune';
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
-export interface PruneResult {
-  events: number;
-  idempotencyKeys: number;
-  refreshTokens: number;
-}
+/** Rows each housekeeping task deleted, by task (events, idempotencyKeys, refreshTokens, ...). */
+export type PruneResult = Record<string, number>;
 
+/**
+ * Runs every feature's housekeeping: each owner prunes its own tables (the event log past
+ * EVENT_RETENTION_DAYS that its readers have passed, idempotency keys past their 24 h, refresh
+ * tokens expired a day ago, ...).
+ */
 @Injectable()
 export class Pruner {
   private readonly logger = new Logger(Pruner.name);
 
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly idempotency: IdempotencyService,
-    private readonly config: ConfigService<Environment, true>,
-  ) {}
+  constructor(private readonly housekeeping: Housekeeping) {}
 
-  /**
-   * Deletes history past EVENT_RETENTION_DAYS (never an event the shipment relay has not
-   * passed yet), idempotency keys past their 24 h, and refresh tokens expired a day ago.
-   */
   async prune(): Promise<PruneResult> {
-    const days = this.config.get('EVENT_RETENTION_DAYS', { infer: true });
-    const [, events] = await this.dataSource.query<[unknown[], number]>(
-      `DELETE FROM events e
-        WHERE e.created_at < now() - make_interval(days => $1)
-          AND (e.tx_id, e.id) <= coalesce(
-                (SELECT (c.tx_id, c.event_id) FROM relay_cursors c WHERE c.name = 'shipments'),
-                ('0'::xid8, 0::bigint))`,
-      [days],
-    );
-    const idempotencyKeys = await this.idempotency.prune();
-    const [, refreshTokens] = await this.dataSource.query<[unknown[], number]>(
-      `DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`,
-    );
-    const result = { events, idempotencyKeys, refreshTokens };
-    if (events + idempotencyKeys + refreshTokens > 0) this.logger.log(`Pruned ${JSON.stringify(result)}`);
+    const result = await this.housekeeping.runAll();
+    if (Object.values(result).some((n) => n > 0)) this.logger.log(`Pruned ${JSON.stringify(result)}`);
     return result;
   }
 }
