@@ -13,6 +13,7 @@ export default tseslint.config(
       'apps/api/public/**',
       'bench/**',
       'scripts/**',
+      '.dependency-cruiser.cjs',
     ],
   },
   js.configs.recommended,
