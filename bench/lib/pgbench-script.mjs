@@ -4,7 +4,7 @@ import { KIND } from './ids.mjs';
 /**
  * pgbench scripts that issue, statement for statement, what the service sends to PostgreSQL for
  * one POST /api/trades (see bench/README.md): the one statement that creates the trade, its
- * shipment and their events, create_shipment(). The station guard's membership read is left out:
+ * shipment and their events, create_trade() (which runs create_shipment()). The station guard's membership read is left out:
  * the service keeps a user's memberships for seconds and issues it far less than once a trade.
  *
  * pgbench has integers, not uuids, so ids are written as bench_id(kind, n) (an inlined SQL
@@ -57,7 +57,8 @@ export function tradeScripts(sim) {
       ]),
       q(']'),
     ]);
-    // JSON.stringify of create_shipment's parameter, key for key (ShipmentsRepository.create).
+    // JSON.stringify of create_trade's parameter, key for key (ShipmentsService.createWithin
+    // with TradesRepository.createStatement).
     const paramsJson = cat([
       q('{"origin": "'),
       S,
@@ -67,11 +68,11 @@ export function tradeScripts(sim) {
       itemsJson,
       q(', "created_by": "'),
       U,
-      q(
-        `", "max_volume": "${maxVolume}.000", "speed_km_s": ${speed}, "time_scale": ${sim.simTimeScale}, "loading_ms": ${loadingMs}, "trade": {"id": "`,
-      ),
+      q('", "trade_id": "'),
       'uuid_generate_v7()',
-      q('", "total_price": '),
+      q(
+        `", "max_volume": "${maxVolume}.000", "speed_km_s": ${speed}, "time_scale": ${sim.simTimeScale}, "loading_ms": ${loadingMs}, "trade": {"total_price": `,
+      ),
       ':total',
       q(', "lines": '),
       tradeLinesJson,
@@ -96,7 +97,7 @@ ${idx
   )
   .join('\n')}
 \\set total ${idx.map((i) => `:lt${i}`).join(' + ')}
-SELECT * FROM create_shipment((${paramsJson})::jsonb);
+SELECT * FROM create_trade((${paramsJson})::jsonb);
 `;
     return { name: `trade-${lines}-line.sql`, text };
   });
