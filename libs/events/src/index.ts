@@ -4,6 +4,7 @@ export * from './event-log.reader';
 export * from './event-log.signal';
 export * from './event-log.writer';
 export * from './event-types';
+export * from './event-shape-check';
 export * from './events.module';
 export * from './realtime/log-catch-up';
 export * from './realtime/realtime-events';

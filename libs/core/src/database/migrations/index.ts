@@ -7,6 +7,7 @@ import { CreateShipmentFunction1764160500000 } from './1764160500000-CreateShipm
 import { NotifyAfterCommit1764160600000 } from './1764160600000-NotifyAfterCommit';
 import { AccessChangeEvents1764160700000 } from './1764160700000-AccessChangeEvents';
 import { FeatureSqlOwners1764160800000 } from './1764160800000-FeatureSqlOwners';
+import { AccessChangedTimestamps1764160900000 } from './1764160900000-AccessChangedTimestamps';
 
 /** Every migration in order; a new migration is appended here and never edited once merged. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   NotifyAfterCommit1764160600000,
   AccessChangeEvents1764160700000,
   FeatureSqlOwners1764160800000,
+  AccessChangedTimestamps1764160900000,
 ];
