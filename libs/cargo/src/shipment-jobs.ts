@@ -33,6 +33,29 @@ export function isShipmentJobData(data: unknown): data is ShipmentJobData {
   return typeof data === 'object' && data !== null && UUID.test(String((data as ShipmentJobData).shipmentId));
 }
 
+/** A shipment job as its processor takes it: the name with its payload. */
+export type ShipmentJobOf = { [K in ShipmentJob]: { name: K; data: ShipmentJobPayloads[K] } }[ShipmentJob];
+
+/** The job's name and payload, checked against the contract; undefined when either is not the contract's. */
+export function readShipmentJob(jobName: string, data: unknown): ShipmentJobOf | undefined {
+  const name = jobName as ShipmentJob; // any other name falls through to undefined
+  switch (name) {
+    case ShipmentJob.Dispatch:
+    case ShipmentJob.Arrive:
+      return isShipmentJobData(data) ? { name, data: { shipmentId: data.shipmentId } } : undefined;
+    case ShipmentJob.Sweep:
+      return { name, data: {} };
+    default:
+      return undefined;
+  }
+}
+
+/** A step job as it is added to the queue (the relay and the sweep add them). */
+export function stepJob(name: ShipmentJob.Dispatch | ShipmentJob.Arrive, shipmentId: string, delayMs: number) {
+  const data: ShipmentJobPayloads[typeof name] = { shipmentId };
+  return { name, data, opts: shipmentJobOptions(name, shipmentId, delayMs) };
+}
+
 /** One job per step and shipment: adding it again while it exists is a no-op. */
 export function shipmentJobId(name: ShipmentJob.Dispatch | ShipmentJob.Arrive, shipmentId: string): string {
   return `${name}-${shipmentId}`;

@@ -6,7 +6,7 @@ import { ConfigService } from '@nestjs/config';
 import { Queue } from 'bullmq';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { SHIPMENTS_QUEUE, ShipmentJob, shipmentJobOptions } from '../shipment-jobs';
+import { SHIPMENTS_QUEUE, ShipmentJob, stepJob } from '../shipment-jobs';
 
 const RELAY_NAME = 'shipments';
 /** Arbitrary constant key of the session lock: one relay at a time moves the cursor. */
@@ -145,7 +145,7 @@ export class ShipmentRelay implements OnModuleInit, OnApplicationBootstrap, OnAp
         if (!step) return [];
         const [name, dueAt] = step;
         const delay = new Date(dueAt).getTime() - now;
-        return [{ name, data: { shipmentId: r.shipment_id }, opts: shipmentJobOptions(name, r.shipment_id, delay) }];
+        return [stepJob(name, r.shipment_id, delay)];
       });
     if (jobs.length > 0) await this.queue.addBulk(jobs);
     const last = rows[rows.length - 1];

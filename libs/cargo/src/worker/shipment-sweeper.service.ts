@@ -4,7 +4,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { SHIPMENTS_QUEUE, ShipmentJob, shipmentJobId, shipmentJobOptions, SWEEP_SCHEDULER_ID } from '../shipment-jobs';
+import { SHIPMENTS_QUEUE, ShipmentJob, shipmentJobId, stepJob, SWEEP_SCHEDULER_ID } from '../shipment-jobs';
 import { ShipmentsRepository } from '../shipments.repository';
 
 /**
@@ -65,7 +65,8 @@ export class ShipmentSweeper implements OnApplicationBootstrap {
       if (state !== 'completed' && state !== 'unknown') return false; // waiting, delayed or active
       await job.remove();
     }
-    await this.queue.add(name, { shipmentId }, shipmentJobOptions(name, shipmentId, 0));
+    const step = stepJob(name, shipmentId, 0);
+    await this.queue.add(step.name, step.data, step.opts);
     return true;
   }
 }

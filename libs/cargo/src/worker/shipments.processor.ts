@@ -3,7 +3,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Job, UnrecoverableError } from 'bullmq';
-import { isShipmentJobData, SHIPMENT_JOB_ATTEMPTS, SHIPMENTS_QUEUE, ShipmentJob } from '../shipment-jobs';
+import { readShipmentJob, SHIPMENT_JOB_ATTEMPTS, SHIPMENTS_QUEUE, ShipmentJob } from '../shipment-jobs';
 import { CargoMetrics } from '../cargo.metrics';
 import { ShipmentsService } from '../shipments.service';
 import { ShipmentSweeper } from './shipment-sweeper.service';
@@ -51,17 +51,18 @@ export class ShipmentsProcessor extends WorkerHost implements OnApplicationBoots
   }
 
   private async run(job: Job): Promise<StepResult | number> {
-    const name = job.name as ShipmentJob;
-    switch (name) {
+    const read = readShipmentJob(job.name, job.data);
+    if (!read) throw new UnrecoverableError(`Unknown job ${job.name}, or malformed data`);
+    switch (read.name) {
       case ShipmentJob.Dispatch:
-        return { changed: (await this.shipments.dispatch(this.shipmentIdOf(job))) !== undefined };
+        return { changed: (await this.shipments.dispatch(read.data.shipmentId)) !== undefined };
       case ShipmentJob.Arrive:
-        return { changed: (await this.shipments.deliver(this.shipmentIdOf(job))) !== undefined };
+        return { changed: (await this.shipments.deliver(read.data.shipmentId)) !== undefined };
       case ShipmentJob.Sweep:
         return this.sweeper.sweep();
       default: {
-        const unknown: never = name;
-        throw new UnrecoverableError(`Unknown job ${String(unknown)}`);
+        const unknown: never = read;
+        throw new UnrecoverableError(`Unknown job ${JSON.stringify(unknown)}`);
       }
     }
   }
@@ -75,19 +76,13 @@ export class ShipmentsProcessor extends WorkerHost implements OnApplicationBoots
   /** A step that failed every attempt gives the shipment up, returning its goods (see ShipmentsService.fail). */
   @OnWorkerEvent('failed')
   async onFailed(job: Job | undefined, error: Error): Promise<void> {
-    const steps: string[] = [ShipmentJob.Dispatch, ShipmentJob.Arrive];
-    if (!job || !steps.includes(job.name)) return;
-    if (error instanceof UnrecoverableError || !isShipmentJobData(job.data)) return;
+    const read = job && readShipmentJob(job.name, job.data);
+    if (!read || read.name === ShipmentJob.Sweep || error instanceof UnrecoverableError) return;
     if (job.attemptsMade < (job.opts.attempts ?? SHIPMENT_JOB_ATTEMPTS)) return;
     try {
-      await this.shipments.fail(job.data.shipmentId, `${job.name} failed: ${error.message}`);
+      await this.shipments.fail(read.data.shipmentId, `${read.name} failed: ${error.message}`);
     } catch (e) {
-      this.logger.error(`Could not mark shipment ${job.data.shipmentId} failed: ${(e as Error).message}`);
+      this.logger.error(`Could not mark shipment ${read.data.shipmentId} failed: ${(e as Error).message}`);
     }
-  }
-
-  private shipmentIdOf(job: Job): string {
-    if (!isShipmentJobData(job.data)) throw new UnrecoverableError(`Malformed ${job.name} job data`);
-    return job.data.shipmentId;
   }
 }
