@@ -4,6 +4,7 @@ export * from './cargo.module';
 export * from './dto/shipment.dto';
 export * from './shipment-jobs';
 export * from './shipment-listeners';
+export * from './shipment-refusals';
 export * from './shipments.repository';
 export * from './shipments.service';
 export * from './travel';

@@ -1,4 +1,4 @@
-import { pgError, preparedQuery } from '@itn/core';
+import { preparedQuery } from '@itn/core';
 import type { ShipmentStatus } from '@itn/events';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
@@ -44,36 +44,6 @@ export interface ShipmentParams {
  */
 export type ShipmentStatement = (tx: EntityManager, params: ShipmentParams) => Promise<ShipmentRow>;
 
-export type ShipmentRefusalKind =
-  'station_not_found' | 'commodity_not_found' | 'volume_exceeded' | 'insufficient_stock' | 'station_capacity';
-
-/** What a refusal of create_shipment() names (its DETAIL); which fields depends on the kind. */
-export interface ShipmentRefusalDetail {
-  stationId?: string;
-  commodityId?: string;
-  sku?: string;
-  /** The shipment's volume in m³. */
-  volume?: number;
-}
-
-/** Why create_shipment() refused, with what it said about it. */
-export class ShipmentRefusal extends Error {
-  constructor(
-    readonly kind: ShipmentRefusalKind,
-    readonly detail: ShipmentRefusalDetail,
-  ) {
-    super(`shipment refused: ${kind} ${JSON.stringify(detail)}`);
-  }
-}
-
-const REFUSALS: Record<string, ShipmentRefusalKind> = {
-  ITN_STATION_NOT_FOUND: 'station_not_found',
-  ITN_COMMODITY_NOT_FOUND: 'commodity_not_found',
-  ITN_VOLUME_EXCEEDED: 'volume_exceeded',
-  ITN_INSUFFICIENT_STOCK: 'insufficient_stock',
-  ITN_STATION_CAPACITY: 'station_capacity',
-};
-
 const SHIPMENT_COLUMNS = `s.id, s.origin_station_id, s.destination_station_id, s.trade_id, s.status, s.volume,
   s.distance_au, s.travel_ms, s.created_by, s.dispatch_at, s.departed_at, s.eta, s.delivered_at, s.failure_reason,
   s.timeline, s.created_at,
@@ -91,13 +61,6 @@ export class ShipmentsRepository {
     ]);
     return row;
   };
-
-  /** The refusal create_shipment() raised (P0001 with a HINT naming it and a JSON DETAIL), if it was one. */
-  static refusalOf(error: unknown): ShipmentRefusal | undefined {
-    const info = pgError(error);
-    const kind = info?.code === 'P0001' && info.detail ? REFUSALS[info.hint ?? ''] : undefined;
-    return kind && new ShipmentRefusal(kind, JSON.parse(info!.detail!) as ShipmentRefusalDetail);
-  }
 
   async findById(manager: EntityManager, id: string): Promise<ShipmentRow | undefined> {
     const [row] = await manager.query<ShipmentRow[]>(`SELECT ${SHIPMENT_COLUMNS} FROM shipments s WHERE s.id = $1`, [

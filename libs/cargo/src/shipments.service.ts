@@ -12,28 +12,14 @@ import {
   UnprocessableError,
 } from '@itn/core';
 import { event, EventLogSignal, EventLogWriter, NewEvent, ShipmentStatus } from '@itn/events';
-import {
-  GoodsInTransit,
-  InsufficientStockError,
-  LineQuantity,
-  lineRows,
-  milliToNumber,
-  milliToNumeric,
-  StationCapacityError,
-  StockMovements,
-} from '@itn/inventory';
+import { GoodsInTransit, LineQuantity, lineRows, milliToNumeric, StockMovements } from '@itn/inventory';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreateShipmentDto, ListShipmentsQueryDto, ShipmentDto } from './dto/shipment.dto';
 import { ShipmentListeners } from './shipment-listeners';
-import {
-  ShipmentParams,
-  ShipmentRefusal,
-  ShipmentRow,
-  ShipmentsRepository,
-  ShipmentStatement,
-} from './shipments.repository';
+import { shipmentRefusalError, shipmentRefusalOf } from './shipment-refusals';
+import { ShipmentParams, ShipmentRow, ShipmentsRepository, ShipmentStatement } from './shipments.repository';
 import { simulatedToRealMs } from './travel';
 
 export interface ShipmentRequest {
@@ -159,34 +145,8 @@ export class ShipmentsService {
       this.signal.written(tx);
       return { ...row, items: [...lines].sort((a, b) => (a.commodityId < b.commodityId ? -1 : 1)) };
     } catch (e) {
-      const refusal = ShipmentsRepository.refusalOf(e);
-      throw refusal ? this.refusalError(refusal, req) : e;
-    }
-  }
-
-  private refusalError({ kind, detail }: ShipmentRefusal, req: ShipmentRequest): Error {
-    switch (kind) {
-      case 'station_not_found':
-        return new NotFoundError('CATALOG.STATION_NOT_FOUND', `Station ${detail.stationId} does not exist`);
-      case 'commodity_not_found':
-        return new NotFoundError('CATALOG.COMMODITY_NOT_FOUND', `Commodity ${detail.commodityId} does not exist`);
-      case 'volume_exceeded': {
-        const [volume, maxVolume] = [Number(detail.volume), milliToNumber(this.maxVolumeMilli)];
-        return new UnprocessableError(
-          'CARGO.VOLUME_EXCEEDED',
-          `The shipment's volume (${volume} m³) exceeds the maximum of ${maxVolume} m³`,
-          { volume, maxVolume },
-        );
-      }
-      case 'insufficient_stock':
-        return new InsufficientStockError({
-          stationId: req.originStationId,
-          commodityId: detail.commodityId!,
-          sku: detail.sku,
-          requested: req.lines.find((l) => l.commodityId === detail.commodityId)?.quantity,
-        });
-      case 'station_capacity':
-        return new StationCapacityError(detail.stationId!);
+      const refusal = shipmentRefusalOf(e);
+      throw refusal ? shipmentRefusalError(refusal, req, this.maxVolumeMilli) : e;
     }
   }
 

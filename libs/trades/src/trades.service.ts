@@ -14,11 +14,12 @@ import {
   UnprocessableError,
   uuidv7,
 } from '@itn/core';
-import { event, NewEvent, ShipmentStatus, TradeStatus } from '@itn/events';
+import { event, NewEvent, ShipmentStatus } from '@itn/events';
 import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreateTradeDto, ListTradesQueryDto, TradeDto } from './dto/trade.dto';
+import { tradeFollowing } from './trade-lifecycle';
 import { TradeRow, TradesRepository } from './trades.repository';
 
 export function toTradeDto(r: TradeRow): TradeDto {
@@ -34,14 +35,6 @@ export function toTradeDto(r: TradeRow): TradeDto {
     updatedAt: new Date(r.updated_at).toISOString(),
   };
 }
-
-/** How a trade follows the shipment that carries it: [trade status before, after]. */
-const FOLLOWS: Partial<Record<ShipmentStatus, [TradeStatus[], TradeStatus]>> = {
-  in_transit: [['pending'], 'in_transit'],
-  delivered: [['in_transit'], 'completed'],
-  cancelled: [['pending'], 'cancelled'],
-  failed: [['pending', 'in_transit'], 'failed'],
-};
 
 /** A trade placed by a member of the buyer only. */
 export class SellerOnlyError extends DomainError {
@@ -176,16 +169,15 @@ export class TradesService implements OnModuleInit, ShipmentListener {
 
   /** Follows the trade's shipment, in the shipment step's transaction. */
   async onTransition(tx: EntityManager, shipment: ShipmentRow, _from: ShipmentStatus): Promise<NewEvent[]> {
-    const rule = FOLLOWS[shipment.status];
-    if (!shipment.trade_id || !rule) return [];
-    const [before, after] = rule;
-    for (const previous of before) {
-      const row = await this.trades.transition(tx, shipment.trade_id, previous, after);
+    const move = tradeFollowing(shipment.status);
+    if (!shipment.trade_id || !move) return [];
+    for (const previous of move.from) {
+      const row = await this.trades.transition(tx, shipment.trade_id, previous, move.to);
       if (!row) continue;
       return [
         event('trade.status_changed', [row.seller_station_id, row.buyer_station_id], {
           transactionId: row.id,
-          status: after,
+          status: move.to,
           previousStatus: previous,
           sellerStationId: row.seller_station_id,
           buyerStationId: row.buyer_station_id,
