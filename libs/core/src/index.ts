@@ -31,3 +31,4 @@ export * from './http/shutdown';
 export * from './database/prepared';
 export * from './http/route-shortcuts';
 export * from './logging/request-logger';
+export * from './runtime/runtime-services';

@@ -9,6 +9,7 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerOptions,
   type ThrottlerStorage,
+  ThrottlerStorageService,
 } from '@nestjs/throttler';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import type { Environment } from '../config/environment';
@@ -291,13 +292,17 @@ function countsInMemory(storage: ThrottlerStorage): storage is ThrottlerStorage 
     RouteMetadataModule,
     ThrottlerModule.forRootAsync({
       inject: [ConfigService, REDIS],
-      useFactory: (config: ConfigService<Environment, true>, redis: Redis) => {
+      useFactory: (config: ConfigService<Environment, true>, redis: Redis | null) => {
         const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
         return {
-          storage: new RedisThrottlerStorage(redis, {
-            exactThrottlers: ['auth'],
-            syncIntervalMs: config.get('RATE_LIMIT_SYNC_MS', { infer: true }),
-          }),
+          // Without Redis (RATE_LIMIT_STORE=memory), the counters of this one instance live in its memory.
+          storage:
+            config.get('RATE_LIMIT_STORE', { infer: true }) === 'memory' || !redis
+              ? new ThrottlerStorageService()
+              : new RedisThrottlerStorage(redis, {
+                  exactThrottlers: ['auth'],
+                  syncIntervalMs: config.get('RATE_LIMIT_SYNC_MS', { infer: true }),
+                }),
           throttlers: [
             { name: 'default', ttl, limit: config.get('RATE_LIMIT_MAX', { infer: true }) },
             { name: 'auth', ttl, limit: config.get('AUTH_RATE_LIMIT_MAX', { infer: true }) },
