@@ -75,13 +75,14 @@ export class Environment {
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   /**
-   * Where the shipment queue lives. Unset, it is decided at start-up: Redis when REDIS_URL is
+   * Where the shipment queue lives (initialised, so that it is a key of every compilation's
+   * instance, which validateEnvironment reads). Unset, it is decided at start-up: Redis when REDIS_URL is
    * set or Redis answers on its default address, else BullMQ's PostgreSQL backend in the
    * service's database.
    */
   @IsOptional()
   @IsIn(['redis', 'postgres'])
-  QUEUE_BACKEND?: 'redis' | 'postgres';
+  QUEUE_BACKEND?: 'redis' | 'postgres' = undefined;
 
   /**
    * Where rate-limit counters live. Unset, it is decided at start-up: Redis whenever the
@@ -89,7 +90,7 @@ export class Environment {
    */
   @IsOptional()
   @IsIn(['redis', 'memory'])
-  RATE_LIMIT_STORE?: 'redis' | 'memory';
+  RATE_LIMIT_STORE?: 'redis' | 'memory' = undefined;
 
   /** Data directory of the embedded PostgreSQL (development, when no DATABASE_URL is set and none answers). */
   @IsString()
