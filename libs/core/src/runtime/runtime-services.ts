@@ -38,7 +38,7 @@ export class ServiceUnavailableError extends Error {
 
 const PROBE_TIMEOUT_MS = 1_000;
 
-/** The decision of this process, for the start-up log line and /health/ready. */
+/** The decision of this process, for /health/ready. */
 let current: RuntimeServices | undefined;
 
 /** A URL without its password, for messages and logs. */
@@ -102,9 +102,14 @@ export function servicesOf(env: ServiceSettings): RuntimeServices {
   };
 }
 
-/** What this process runs on: the decision taken at start-up, else what the configuration says. */
+/**
+ * What this process runs on: the configuration, which the start-up decision was handed to,
+ * and whether its database is the embedded server that this process started.
+ */
 export function runtimeServices(env: ServiceSettings): RuntimeServices {
-  return current && current.database.url === env.DATABASE_URL ? current : servicesOf(env);
+  const services = servicesOf(env);
+  const embedded = current?.database.kind === 'embedded' && current.database.url === env.DATABASE_URL;
+  return embedded ? { ...services, database: current!.database } : services;
 }
 
 /** One line for the start-up log. */
@@ -123,7 +128,7 @@ export function describeServices(services: RuntimeServices): string {
 async function resolveDatabase(
   raw: NodeJS.ProcessEnv,
   env: Environment,
-  options: { embedded: boolean; log: (line: string) => void },
+  options: ResolveOptions,
 ): Promise<{ database: RuntimeServices['database']; stop: () => Promise<void> }> {
   const none = async () => undefined;
   if (raw.DATABASE_URL) {
@@ -194,11 +199,21 @@ async function resolveQueueAndLimits(
  * the decision (only with `embedded: true`), and hands the decision to the configuration
  * through DATABASE_URL, QUEUE_BACKEND and RATE_LIMIT_STORE of `raw`.
  */
+export interface ResolveOptions {
+  /** Whether this process may start an embedded PostgreSQL (the API may; the worker-only process may not). */
+  embedded: boolean;
+  log: (line: string) => void;
+  /** Other default addresses than the configuration's (tests that need nothing to answer there). */
+  defaults?: { DATABASE_URL?: string; REDIS_URL?: string };
+}
+
 export async function resolveRuntimeServices(
   raw: NodeJS.ProcessEnv,
-  options: { embedded: boolean; log: (line: string) => void },
+  options: ResolveOptions,
 ): Promise<ResolvedRuntime> {
   const env = validateEnvironment(raw);
+  if (!raw.DATABASE_URL && options.defaults?.DATABASE_URL) env.DATABASE_URL = options.defaults.DATABASE_URL;
+  if (!raw.REDIS_URL && options.defaults?.REDIS_URL) env.REDIS_URL = options.defaults.REDIS_URL;
   const queue = await resolveQueueAndLimits(raw, env);
   const { database, stop } = await resolveDatabase(raw, env, options);
   const services: RuntimeServices = { database, ...queue };
@@ -211,10 +226,7 @@ export async function resolveRuntimeServices(
 }
 
 /** For a process entry point: the decided services, or the reason on stderr and exit 1. */
-export async function servicesOrExit(options: {
-  embedded: boolean;
-  log: (line: string) => void;
-}): Promise<ResolvedRuntime> {
+export async function servicesOrExit(options: ResolveOptions): Promise<ResolvedRuntime> {
   try {
     return await resolveRuntimeServices(process.env, options);
   } catch (e) {
