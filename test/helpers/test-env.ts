@@ -82,3 +82,12 @@ export function describeEachQueueBackend(name: string, fn: (backend: QueueBacken
     else describe(title, () => fn(backend));
   }
 }
+
+/** The same for the rate-limit store: Redis (reported skipped where none answers) and this process's memory. */
+export function describeEachRateLimitStore(name: string, fn: (store: 'redis' | 'memory') => void): void {
+  for (const store of ['redis', 'memory'] as const) {
+    const title = `${name} [${store} store]`;
+    if (store === 'redis') describeWithRedis(title, () => fn(store));
+    else describe(title, () => fn(store));
+  }
+}

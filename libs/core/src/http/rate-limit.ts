@@ -287,6 +287,23 @@ function countsInMemory(storage: ThrottlerStorage): storage is ThrottlerStorage 
   return typeof s.admitsNow === 'function' && typeof s.incrementNow === 'function';
 }
 
+/**
+ * Nest's in-memory storage, for one instance without Redis. It blocks a key for every throttler
+ * at once, while the limiter counts several budgets (general, auth) under one caller's key: so
+ * each budget gets keys of its own, as Redis keeps them.
+ */
+class MemoryThrottlerStorage extends ThrottlerStorageService {
+  override increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<StorageRecord> {
+    return super.increment(`${throttlerName}:${key}`, ttl, limit, blockDuration, throttlerName);
+  }
+}
+
 @Module({
   imports: [
     RouteMetadataModule,
@@ -298,7 +315,7 @@ function countsInMemory(storage: ThrottlerStorage): storage is ThrottlerStorage 
           // Without Redis (RATE_LIMIT_STORE=memory), the counters of this one instance live in its memory.
           storage:
             config.get('RATE_LIMIT_STORE', { infer: true }) === 'memory' || !redis
-              ? new ThrottlerStorageService()
+              ? new MemoryThrottlerStorage()
               : new RedisThrottlerStorage(redis, {
                   exactThrottlers: ['auth'],
                   syncIntervalMs: config.get('RATE_LIMIT_SYNC_MS', { infer: true }),
