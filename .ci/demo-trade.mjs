@@ -20,7 +20,7 @@ async function call(method, path, { token, body } = {}) {
 
 async function main() {
   const started = Date.now();
-  for (const until = deadline(Number(process.env.READY_TIMEOUT_S ?? 180)); ; ) {
+  for (const until = deadline(Number(process.env.READY_TIMEOUT_S ?? 180)); ;) {
     try {
       const ready = await call('GET', '/health/ready');
       if (ready.status === 200) {
@@ -56,7 +56,7 @@ async function main() {
   if (trade.status !== 201) throw new Error(`trade answered ${trade.status}: ${JSON.stringify(trade.body)}`);
   console.log(`trader1 signed in; trade ${trade.body.transactionId} of 1 ${item.sku}, ${trade.body.status}`);
 
-  for (const until = deadline(Number(process.env.TRADE_TIMEOUT_S ?? 180)); ; ) {
+  for (const until = deadline(Number(process.env.TRADE_TIMEOUT_S ?? 180)); ;) {
     const current = await call('GET', `/api/trades/${trade.body.transactionId}`, { token });
     if (current.body.status === 'completed') break;
     if (['failed', 'cancelled'].includes(current.body.status) || Date.now() > until) {
