@@ -12,6 +12,8 @@ export default tseslint.config(
       'eslint.config.mjs',
       'apps/api/public/**',
       'bench/**',
+      '.ci/**',
+      '.data/**',
     ],
   },
   js.configs.recommended,

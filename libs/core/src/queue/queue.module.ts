@@ -46,7 +46,7 @@ export function useQueueBackend(backend: Environment['QUEUE_BACKEND']): void {
           QUEUE_BACKEND: backend,
           REDIS_URL: config.get('REDIS_URL', { infer: true }),
           DATABASE_URL: config.get('DATABASE_URL', { infer: true }),
-        }) as { connection: ReturnType<typeof redisOptionsFromUrl> };
+        });
       },
     }),
   ],
