@@ -146,6 +146,34 @@ describe('Start-up services: the embedded default (e2e)', () => {
     expect(await tcpAnswers(url, 5432)).toBe(false);
   });
 
+  it('lets a process that awaits stop() live until the server is down', async () => {
+    const dataDir = join(scratch, 'postgres');
+    const script = `
+      const { startEmbeddedPostgres } = require(${JSON.stringify(
+        join(__dirname, '..', 'dist', 'libs', 'core', 'src', 'runtime', 'embedded-postgres.js'),
+      )});
+      startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, database: 'itn_embedded' })
+        .then((s) => s.stop())
+        .then(() => console.log('stopped'));`;
+    const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(output.trim()).toBe('stopped');
+    expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
+  });
+
+  if (userInfo().uid === 0) {
+    it('started by root inside a private folder, lets the server user through it', async () => {
+      const hidden = mkdtempSync(join(tmpdir(), 'itn-private-')); // mode 0700, as /root is
+      try {
+        const runtime = await resolve({ EMBEDDED_POSTGRES_DIR: join(hidden, 'data', 'postgres') });
+        expect(await query(runtime.services.database.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+        expect(statSync(hidden).mode & 0o777).toBe(0o701);
+        await runtime.stop();
+      } finally {
+        rmSync(hidden, { recursive: true, force: true });
+      }
+    });
+  }
+
   describeWithRedis('with Redis on the default address', () => {
     it('keeps the queue and the rate limits on Redis, unless QUEUE_BACKEND says otherwise', async () => {
       const redisUrl = process.env.REDIS_URL!;

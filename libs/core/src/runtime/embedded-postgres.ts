@@ -1,6 +1,16 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -102,6 +112,26 @@ function serverIdentity(): { uid: number; gid: number } | undefined {
   throw new Error(`Running as root, and none of the users ${SERVER_USERS.join(', ')} exists to run PostgreSQL as`);
 }
 
+/**
+ * The server's user must reach its data directory and its binaries. When root starts it from a
+ * private folder (a clone in /root, mode 0700), that user could not: the folders on the way that
+ * lack it get the right for others to traverse them (x, not read), and the log says so.
+ */
+function ensureTraversable(paths: string[], log: (line: string) => void): void {
+  const seen = new Set<string>();
+  for (const target of paths) {
+    for (let dir = dirname(target); !seen.has(dir); dir = dirname(dir)) {
+      seen.add(dir);
+      const { mode } = statSync(dir);
+      if ((mode & 0o001) === 0) {
+        chmodSync(dir, mode | 0o001);
+        log(`Allowed other users to traverse ${dir} (o+x), for PostgreSQL's unprivileged user`);
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+}
+
 export async function freeLocalPort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
@@ -182,6 +212,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const { initdb, postgres, native } = binaries();
   restoreLibrarySymlinks(native);
   const identity = serverIdentity();
+  if (identity) {
+    mkdirSync(dirname(dataDir), { recursive: true });
+    ensureTraversable([dataDir, initdb, postgres], log);
+  }
 
   await waitForEarlierServer(dataDir);
   const passwordFile = join(dataDir, PASSWORD_FILE);
@@ -234,8 +268,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       'listen_addresses=127.0.0.1',
       '-c',
       'unix_socket_directories=',
-      '-c',
-      'fsync=on',
     ],
     { ...identity, detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: { ...localeEnv(), PGDATA: dataDir } },
   );
@@ -269,6 +301,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       (stopping ??= new Promise<void>((done) => {
         if (server.exitCode !== null || server.signalCode !== null) return done();
         server.once('exit', () => done());
+        // Waited for: an unreferenced child would let the process end before it has stopped.
+        server.ref();
         server.stdin?.end();
       })),
   };
