@@ -14,6 +14,8 @@ export default tseslint.config(
       'bench/**',
       'scripts/**',
       '.dependency-cruiser.cjs',
+      '.ci/**',
+      '.data/**',
     ],
   },
   js.configs.recommended,

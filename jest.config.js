@@ -50,6 +50,7 @@ module.exports = {
     ]),
   ),
   globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60_000,
   maxWorkers: 1,
   // The suite starts and kills API, worker and Redis processes and opens raw HTTP and socket

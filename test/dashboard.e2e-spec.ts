@@ -14,6 +14,7 @@ import {
 } from './helpers/browser';
 import { expectErrorFormat } from './helpers/error-format';
 import { createTestApp, TestApp, truncateAll } from './helpers/test-app';
+import { describeWithChromium } from './helpers/test-env';
 import { buildWorld, World } from './helpers/world';
 
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
@@ -30,7 +31,7 @@ interface ProgressSample {
   label: string;
 }
 
-describe('Station dashboard (e2e, headless Chromium)', () => {
+describeWithChromium('Station dashboard (e2e, headless Chromium)', () => {
   let browser: Browser;
   let t: TestApp;
   let admin: Actor;
@@ -41,7 +42,7 @@ describe('Station dashboard (e2e, headless Chromium)', () => {
   let problems: string[];
 
   beforeAll(async () => {
-    // First, so that a missing browser fails the suite at once.
+    // First, so that a browser that does not start fails the suite at once.
     browser = await launchChromium();
     // A trip between neighbouring stations then takes about a second and a half.
     t = await createTestApp({ SIM_TIME_SCALE: '50000' });

@@ -1,11 +1,12 @@
 import Redis from 'ioredis';
 import { RedisThrottlerStorage } from '../libs/core/src/http/redis-throttler.storage';
+import { describeWithRedis } from './helpers/test-env';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 const MINUTE = 60_000;
 
 /** Two API instances are two storages sharing one Redis. */
-describe('Rate-limit storage on real Redis (e2e)', () => {
+describeWithRedis('Rate-limit storage on real Redis (e2e)', () => {
   let redis: Redis;
   const storages: RedisThrottlerStorage[] = [];
   let prefix: string;

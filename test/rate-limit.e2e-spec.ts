@@ -7,15 +7,16 @@ import { AddressClient, RawResponse } from './helpers/address-client';
 import { Actor, createActor } from './helpers/auth';
 import { expectErrorFormat } from './helpers/error-format';
 import { createTestApp, TestApp, truncateAll } from './helpers/test-app';
+import { describeEachRateLimitStore } from './helpers/test-env';
 import { buildWorld, World } from './helpers/world';
 
 /**
- * Rate limits against the real service and Redis: every request counts, whatever its answer,
+ * Rate limits against the real service, counted in Redis and in memory: every request counts, whatever its answer,
  * in one budget per caller (user or address) shared by every route; login, register and
  * refresh also share a stricter budget per address. Callers of their own are clients of their
  * own loopback addresses (AddressClient) or users of their own.
  */
-describe('Rate limits (e2e)', () => {
+describeEachRateLimitStore('Rate limits (e2e)', (store) => {
   const LIMIT = 24;
   // Above the logins of the actors the tests create (from 127.0.0.1), which count in it too.
   const AUTH_LIMIT = 12;
@@ -60,6 +61,7 @@ describe('Rate limits (e2e)', () => {
   beforeAll(async () => {
     // A long window, so that no budget starts over while a test runs.
     t = await createTestApp({
+      RATE_LIMIT_STORE: store,
       RATE_LIMIT_MAX: String(LIMIT),
       AUTH_RATE_LIMIT_MAX: String(AUTH_LIMIT),
       RATE_LIMIT_TTL_SECONDS: '600',

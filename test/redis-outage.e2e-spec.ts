@@ -5,6 +5,7 @@ import { Actor, createActor } from './helpers/auth';
 import { expectBooksBalanced, waitFor } from './helpers/invariants';
 import { createTestApp, TestApp, truncateAll } from './helpers/test-app';
 import { buildWorld, World } from './helpers/world';
+import { describeWithRedis } from './helpers/test-env';
 
 /** A throwaway Redis of this test's own, so stopping it disturbs nothing else. */
 async function startRedis(port: number): Promise<ChildProcess> {
@@ -37,7 +38,7 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-describe('Losing Redis while trades flow (e2e)', () => {
+describeWithRedis('Losing Redis while trades flow (e2e)', () => {
   let t: TestApp;
   let redis: ChildProcess;
   let port: number;

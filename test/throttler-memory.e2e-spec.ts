@@ -8,13 +8,14 @@ import { AddressClient } from './helpers/address-client';
 import { Actor, createActor } from './helpers/auth';
 import { createTestApp, TestApp, truncateAll } from './helpers/test-app';
 import { buildWorld, World } from './helpers/world';
+import { describeWithRedis } from './helpers/test-env';
 
 /**
  * Where the service's rate-limit hits go, against its real Redis: the general budget is
  * counted in memory, one key per caller whichever route or path answered, and reaches Redis
  * only with a sync; the auth budget is counted in Redis on every attempt.
  */
-describe('Rate limits counted in memory (e2e)', () => {
+describeWithRedis('Rate limits counted in memory (e2e)', () => {
   let t: TestApp;
   let redis: Redis & { itnThrottle: (...args: unknown[]) => Promise<unknown> };
   let storage: RedisThrottlerStorage;

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM_PATH } from './test-env';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { CHROMIUM_PATH };
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -15,7 +16,7 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * Headless Chromium. A missing binary is an error, never a skip. Playwright gives every
+ * Headless Chromium (the specs skip where it is missing: describeWithChromium). Playwright gives every
  * launch a fresh temporary profile (user data dir) and deletes it on close.
  */
 export async function launchChromium(): Promise<Browser> {

@@ -1,12 +1,22 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { redisOptionsFromUrl } from '@itn/core';
+import { type Environment, queueConnection, useQueueBackend } from '@itn/core';
 import { SHIPMENTS_QUEUE } from '@itn/cargo';
 
 /** The built worker app (`npm test` builds first), run as a real separate process. */
 export async function startWorkerProcess(env: Record<string, string> = {}): Promise<ChildProcess> {
-  const queue = new Queue(SHIPMENTS_QUEUE, { connection: redisOptionsFromUrl(process.env.REDIS_URL!), prefix: 'itn' });
+  // The queue of the backend the app under test uses (and that the worker inherits).
+  const backend = process.env.QUEUE_BACKEND as Environment['QUEUE_BACKEND'];
+  useQueueBackend(backend);
+  const queue = new Queue(
+    SHIPMENTS_QUEUE,
+    queueConnection({
+      QUEUE_BACKEND: backend,
+      REDIS_URL: process.env.REDIS_URL ?? '',
+      DATABASE_URL: process.env.DATABASE_URL!,
+    }),
+  );
   try {
     const before = await queue.getWorkersCount();
     const child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'apps', 'worker', 'src', 'main.js')], {

@@ -2,9 +2,11 @@ import 'reflect-metadata';
 import {
   createHttpAdapter,
   createLogger,
+  describeServices,
   ensureDatabaseExists,
   environmentOrExit,
   PinoNestLogger,
+  servicesOrExit,
   setupApp,
 } from '@itn/core';
 import { NestFactory } from '@nestjs/core';
@@ -12,8 +14,11 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
+  const logger = createLogger(environmentOrExit(), 'itn-api');
+  // Decides the database, queue and rate-limit store (starting an embedded PostgreSQL in
+  // development when none answers) before the configuration is read.
+  const { services } = await servicesOrExit({ embedded: true, log: (line) => logger.info(line) });
   const env = environmentOrExit();
-  const logger = createLogger(env, 'itn-api');
   if (await ensureDatabaseExists(env.DATABASE_URL)) logger.info('Created the database');
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ workerMode: env.WORKER_MODE }),
@@ -22,7 +27,7 @@ async function bootstrap(): Promise<void> {
   );
   await setupApp(app);
   await app.listen(env.PORT, env.HOST);
-  logger.info(`API listening on http://localhost:${env.PORT} (docs at /docs)`);
+  logger.info(`API listening on http://localhost:${env.PORT} (docs at /docs); ${describeServices(services)}`);
 }
 
 void bootstrap();

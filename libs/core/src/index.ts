@@ -34,3 +34,4 @@ export * from './logging/request-logger';
 export * from './http/hostile-input';
 export * from './database/feature-sql';
 export * from './database/housekeeping';
+export * from './runtime/runtime-services';

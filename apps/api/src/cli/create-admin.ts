@@ -1,6 +1,13 @@
 import 'reflect-metadata';
 import { AuthModule, AuthService } from '@itn/auth';
-import { AppConfigModule, DatabaseModule, ensureDatabaseExists, RedisModule, validateEnvironment } from '@itn/core';
+import {
+  AppConfigModule,
+  DatabaseModule,
+  ensureDatabaseExists,
+  RedisModule,
+  resolveRuntimeServices,
+  validateEnvironment,
+} from '@itn/core';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
@@ -12,6 +19,8 @@ class CreateAdminModule {}
  * An existing account with that email is promoted to admin (its password is left as it is).
  */
 async function main(): Promise<void> {
+  // The same database the service would use: in development, the embedded one (while the service is stopped).
+  const runtime = await resolveRuntimeServices(process.env, { embedded: true, log: (line) => console.log(line) });
   const env = validateEnvironment(process.env);
   await ensureDatabaseExists(env.DATABASE_URL);
   const app = await NestFactory.createApplicationContext(CreateAdminModule, { logger: ['error'] });
@@ -22,6 +31,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await app.close();
+    await runtime.stop();
   }
 }
 

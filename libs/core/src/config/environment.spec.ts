@@ -37,8 +37,23 @@ describe(validateEnvironment.name, () => {
       NODE_ENV: 'production',
       JWT_SECRET: 'x'.repeat(40),
       ADMIN_PASSWORD: 'a-real-password',
+      DATABASE_URL: 'postgres://db.internal/itn',
+      REDIS_URL: 'redis://cache.internal',
     });
     expect(env.SEED_DEMO).toBe(false);
+  });
+
+  it('requires DATABASE_URL and REDIS_URL in production: no embedded PostgreSQL there', () => {
+    const secrets = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_PASSWORD: 'a-real-password' };
+    expect(() => validateEnvironment(secrets)).toThrow(/DATABASE_URL: required in production/);
+    expect(() => validateEnvironment(secrets)).toThrow(/REDIS_URL: required in production/);
+    const withoutRedis = { ...secrets, DATABASE_URL: 'postgres://db.internal/itn', QUEUE_BACKEND: 'postgres' };
+    expect(validateEnvironment(withoutRedis).QUEUE_BACKEND).toBe('postgres');
+  });
+
+  it('accepts only the known queue backends and rate-limit stores', () => {
+    expect(() => validateEnvironment({ QUEUE_BACKEND: 'kafka' })).toThrow(/QUEUE_BACKEND/);
+    expect(() => validateEnvironment({ RATE_LIMIT_STORE: 'disk' })).toThrow(/RATE_LIMIT_STORE/);
   });
 
   it('treats empty strings as unset', () => {

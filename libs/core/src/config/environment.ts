@@ -5,6 +5,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsOptional,
   IsPositive,
   IsString,
   Matches,
@@ -73,6 +74,28 @@ export class Environment {
   @IsString()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * Where the shipment queue lives (initialised, so that it is a key of every compilation's
+   * instance, which validateEnvironment reads). Unset, it is decided at start-up: Redis when REDIS_URL is
+   * set or Redis answers on its default address, else BullMQ's PostgreSQL backend in the
+   * service's database.
+   */
+  @IsOptional()
+  @IsIn(['redis', 'postgres'])
+  QUEUE_BACKEND?: 'redis' | 'postgres' = undefined;
+
+  /**
+   * Where rate-limit counters live. Unset, it is decided at start-up: Redis whenever the
+   * service uses Redis, else this process's memory (right for one instance only).
+   */
+  @IsOptional()
+  @IsIn(['redis', 'memory'])
+  RATE_LIMIT_STORE?: 'redis' | 'memory' = undefined;
+
+  /** Data directory of the embedded PostgreSQL (development, when no DATABASE_URL is set and none answers). */
+  @IsString()
+  EMBEDDED_POSTGRES_DIR = '.data/postgres';
 
   @Transform(toNumber)
   @IsInt()
@@ -317,11 +340,20 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       problems.push('JWT_SECRET: the development default is refused in production');
     if (env.ADMIN_PASSWORD === DEV_ADMIN_PASSWORD)
       problems.push('ADMIN_PASSWORD: the development default is refused in production');
+    if (input.DATABASE_URL === undefined)
+      problems.push('DATABASE_URL: required in production (the embedded PostgreSQL is for development)');
+    if (input.REDIS_URL === undefined && env.QUEUE_BACKEND !== 'postgres')
+      problems.push('REDIS_URL: required in production, unless QUEUE_BACKEND=postgres');
   }
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return env;
+}
+
+/** Whether the service talks to Redis at all: for its queue, its rate limits, or both. */
+export function usesRedis(env: Pick<Environment, 'QUEUE_BACKEND' | 'RATE_LIMIT_STORE'>): boolean {
+  return env.QUEUE_BACKEND !== 'postgres' || env.RATE_LIMIT_STORE !== 'memory';
 }
 
 /** For a process entry point: the validated environment, or the reasons on stderr and exit 1. */

@@ -9,6 +9,7 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerOptions,
   type ThrottlerStorage,
+  ThrottlerStorageService,
 } from '@nestjs/throttler';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import type { Environment } from '../config/environment';
@@ -286,18 +287,39 @@ function countsInMemory(storage: ThrottlerStorage): storage is ThrottlerStorage 
   return typeof s.admitsNow === 'function' && typeof s.incrementNow === 'function';
 }
 
+/**
+ * Nest's in-memory storage, for one instance without Redis. It blocks a key for every throttler
+ * at once, while the limiter counts several budgets (general, auth) under one caller's key: so
+ * each budget gets keys of its own, as Redis keeps them.
+ */
+class MemoryThrottlerStorage extends ThrottlerStorageService {
+  override increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<StorageRecord> {
+    return super.increment(`${throttlerName}:${key}`, ttl, limit, blockDuration, throttlerName);
+  }
+}
+
 @Module({
   imports: [
     RouteMetadataModule,
     ThrottlerModule.forRootAsync({
       inject: [ConfigService, REDIS],
-      useFactory: (config: ConfigService<Environment, true>, redis: Redis) => {
+      useFactory: (config: ConfigService<Environment, true>, redis: Redis | null) => {
         const ttl = config.get('RATE_LIMIT_TTL_SECONDS', { infer: true }) * 1000;
         return {
-          storage: new RedisThrottlerStorage(redis, {
-            exactThrottlers: ['auth'],
-            syncIntervalMs: config.get('RATE_LIMIT_SYNC_MS', { infer: true }),
-          }),
+          // Without Redis (RATE_LIMIT_STORE=memory), the counters of this one instance live in its memory.
+          storage:
+            config.get('RATE_LIMIT_STORE', { infer: true }) === 'memory' || !redis
+              ? new MemoryThrottlerStorage()
+              : new RedisThrottlerStorage(redis, {
+                  exactThrottlers: ['auth'],
+                  syncIntervalMs: config.get('RATE_LIMIT_SYNC_MS', { infer: true }),
+                }),
           throttlers: [
             { name: 'default', ttl, limit: config.get('RATE_LIMIT_MAX', { infer: true }) },
             { name: 'auth', ttl, limit: config.get('AUTH_RATE_LIMIT_MAX', { infer: true }) },

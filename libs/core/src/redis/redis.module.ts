@@ -1,21 +1,25 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
-import type { Environment } from '../config/environment';
+import { type Environment, usesRedis } from '../config/environment';
 
 export const REDIS = Symbol('REDIS');
 export const InjectRedis = () => Inject(REDIS);
 
 @Injectable()
 class RedisCloser implements OnApplicationShutdown {
-  constructor(@InjectRedis() private readonly redis: Redis) {}
+  constructor(@InjectRedis() private readonly redis: Redis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    const redis = this.redis;
+    if (redis) await redis.quit().catch(() => redis.disconnect());
   }
 }
 
-/** One shared ioredis client for small commands (health, rate limits); BullMQ keeps its own. */
+/**
+ * One shared ioredis client for small commands (health, rate limits); BullMQ keeps its own.
+ * `null` when the service uses no Redis (queue on PostgreSQL, rate limits in memory).
+ */
 @Global()
 @Module({
   providers: [
@@ -23,14 +27,19 @@ class RedisCloser implements OnApplicationShutdown {
       provide: REDIS,
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) =>
-        new Redis(config.get('REDIS_URL', { infer: true }), {
-          maxRetriesPerRequest: 1,
-          enableOfflineQueue: false,
-          // The commands of one event-loop turn (the rate-limit checks of concurrent requests)
-          // leave in one write instead of one each.
-          enableAutoPipelining: true,
-          connectionName: 'itn',
-        }),
+        !usesRedis({
+          QUEUE_BACKEND: config.get('QUEUE_BACKEND', { infer: true }),
+          RATE_LIMIT_STORE: config.get('RATE_LIMIT_STORE', { infer: true }),
+        })
+          ? null
+          : new Redis(config.get('REDIS_URL', { infer: true }), {
+              maxRetriesPerRequest: 1,
+              enableOfflineQueue: false,
+              // The commands of one event-loop turn (the rate-limit checks of concurrent requests)
+              // leave in one write instead of one each.
+              enableAutoPipelining: true,
+              connectionName: 'itn',
+            }),
     },
     RedisCloser,
   ],
