@@ -1,4 +1,4 @@
-import { InventoryReadShortcut } from '@itn/inventory';
+import { InventoryReadShortcut } from '@itn/fast-path';
 import { JwtService } from '@nestjs/jwt';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';

@@ -8,7 +8,6 @@ import {
   IdempotencyModule,
   MetricsModule,
   RedisModule,
-  RouteShortcutsModule,
   ShutdownModule,
 } from '@itn/core';
 import { EventsModule, MaintenanceModule, RealtimeModule } from '@itn/events';
@@ -38,7 +37,6 @@ export class AppModule {
         RedisModule,
         MetricsModule,
         ShutdownModule,
-        RouteShortcutsModule,
         IdempotencyModule,
         HealthModule,
         EventsModule,

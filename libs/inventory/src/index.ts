@@ -4,4 +4,4 @@ export * from './inventory.module';
 export * from './inventory.repository';
 export * from './inventory.service';
 export * from './volume';
-export * from './inventory-read.shortcut';
+export { InventoryController, inventoryAnswer } from './inventory.controller';
