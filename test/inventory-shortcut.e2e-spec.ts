@@ -3,9 +3,11 @@ import { HttpFastPaths, ROUTE_METADATA_MEMO } from '@itn/core';
 import { SocketWriteBatching } from '@itn/events';
 import { InventoryReadShortcut, RouteShortcuts } from '@itn/fast-path';
 import request from 'supertest';
+import { startApiProcess } from './helpers/api-process';
 import { Actor, createActor } from './helpers/auth';
 import { expectErrorFormat } from './helpers/error-format';
 import { createTestApp, TestApp, truncateAll } from './helpers/test-app';
+import { stopGracefully } from './helpers/worker-process';
 import { buildWorld, World } from './helpers/world';
 
 /** What one mode answered, for the comparison of the two modes at the end. */
@@ -82,6 +84,21 @@ describe.each(['on', 'off'] as const)('Inventory reads with FAST_PATHS=%s (e2e)'
       if (fastPaths === 'on') expect(t.app.get(token, { strict: false })).toBeDefined();
       else expect(() => t.app.get(token, { strict: false })).toThrow();
     }
+  });
+
+  it('the built API starts with it and answers reads the same', async () => {
+    const path = `/api/inventory/${w.stations.A}`;
+    const here = await member.get(path).expect(200);
+    const { child, url } = await startApiProcess({ FAST_PATHS: fastPaths, WORKER_MODE: 'off', SEED_DEMO: 'false' });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const there = await request(url).get(path).set('Authorization', `Bearer ${member.accessToken}`).expect(200);
+        expect(there.text).toBe(here.text);
+      }
+    } finally {
+      await stopGracefully(child);
+    }
+    answered?.mockClear();
   });
 
   it('answers a cached read as the router does, 200 and 304 alike', async () => {

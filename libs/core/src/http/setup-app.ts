@@ -1,6 +1,7 @@
 import helmet, { type HelmetOptions } from 'helmet';
 import { HttpStatus, RequestMethod, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { ModuleRef } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
@@ -124,10 +125,13 @@ const NOT_PREFIXED = [
   { path: 'admin/queues', method: RequestMethod.GET },
 ];
 
-/** A provider of the app, or undefined when its modules do not provide one. */
+/**
+ * A provider of the app, or undefined when its modules do not provide one. Asked of a ModuleRef:
+ * the app's own get is wrapped by NestFactory so that a missing provider aborts the process.
+ */
 function optionalProvider<T>(app: NestFastifyApplication, type: abstract new (...args: never[]) => T): T | undefined {
   try {
-    return app.get<T>(type, { strict: false });
+    return app.get(ModuleRef).get<T>(type, { strict: false });
   } catch {
     return undefined;
   }
