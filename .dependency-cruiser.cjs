@@ -1,7 +1,8 @@
 /**
  * The import graph of the libs (npm run lint). Each lib may use the libs below it, through their
  * barrels (@itn/<lib>), and nothing above it: core <- auth <- catalog; auth <- events <-
- * inventory <- cargo <- trades. Apps may use every lib; no lib uses an app.
+ * inventory <- cargo <- trades, and fast-path (the shortcuts) over inventory. Apps may use every
+ * lib; no lib uses an app.
  */
 const MAY_USE = {
   core: [],
@@ -11,6 +12,8 @@ const MAY_USE = {
   inventory: ['core', 'auth', 'events'],
   cargo: ['core', 'auth', 'events', 'inventory'],
   trades: ['core', 'auth', 'events', 'inventory', 'cargo'],
+  // The speed shortcuts, behind FAST_PATHS: only the apps use them.
+  'fast-path': ['core', 'auth', 'events', 'inventory'],
 };
 const LIBS = Object.keys(MAY_USE);
 

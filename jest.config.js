@@ -21,7 +21,7 @@ function esmPackages() {
 }
 
 /** @type {import('jest').Config} */
-const aliases = ['core', 'auth', 'catalog', 'inventory', 'events', 'cargo', 'trades'];
+const aliases = ['core', 'auth', 'catalog', 'inventory', 'events', 'cargo', 'trades', 'fast-path'];
 
 module.exports = {
   rootDir: '.',

@@ -69,6 +69,7 @@ async function main() {
       phases: config.phases,
       databasePoolSize: config.poolSize ?? 'service default',
       serviceNodeFlags: [...PRODUCTION_NODE_FLAGS, ...config.serviceNodeArgs],
+      fastPaths: config.fastPaths,
       database: databaseName,
       redis: config.redisUrl,
     },

@@ -1,5 +1,5 @@
 import { ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { tcpSocketOf } from '@itn/fast-path';
 import request from 'supertest';
 import { startApiProcess } from './helpers/api-process';
 import { Actor, createActor } from './helpers/auth';
@@ -19,7 +19,7 @@ describe('Real-time updates (e2e)', () => {
 
   beforeAll(async () => {
     // Shipments stay scheduled here, so the only events are the ones each test makes.
-    t = await createTestApp({ SIM_TIME_SCALE: '1' });
+    t = await createTestApp({ SIM_TIME_SCALE: '1', FAST_PATHS: 'on' });
     await truncateAll(t.dataSource);
     admin = await createActor(t, 'admin');
     w = await buildWorld(admin, { stations: ['A', 'B', 'C'], commodities: ['ORE', 'ICE'] });
@@ -128,14 +128,14 @@ describe('Real-time updates (e2e)', () => {
     ).toHaveLength(1);
   });
 
-  it('sends a socket the events of one transaction in one write, in log order', async () => {
+  it('sends a socket the events of one transaction in one write, in log order (FAST_PATHS on)', async () => {
     const client = await connect(t.url, traderA.accessToken);
     await client.subscribe(w.stations.A);
     await sentinel(client);
     // The server's end of this client's connection: count the writes that reach the TCP socket.
     const { RealtimeGateway } = await import('@itn/events');
     const serverSocket = t.app.get(RealtimeGateway).server.sockets.sockets.get(client.socket.id!)!;
-    const tcp = (serverSocket.conn.transport as unknown as { socket: { _socket: Socket } }).socket._socket;
+    const tcp = tcpSocketOf(serverSocket.conn.transport)!;
     const writes = [jest.spyOn(tcp, '_write' as never), jest.spyOn(tcp, '_writev' as never)];
     try {
       const res = await trade(w.stations.A, w.stations.B);

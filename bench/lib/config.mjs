@@ -65,7 +65,16 @@ export const config = {
   phases: phaseList(process.env.BENCH_PHASES),
   /** Node flags of the service and worker processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
   serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  /** The service's FAST_PATHS (`on`, its default, or `off`), for A/B runs of the shortcuts. */
+  fastPaths: fastPathsOf(process.env.BENCH_FAST_PATHS),
 };
+
+/** @param {string | undefined} raw */
+function fastPathsOf(raw) {
+  if (raw === undefined || raw.trim() === '') return 'on';
+  if (raw !== 'on' && raw !== 'off') throw new Error(`BENCH_FAST_PATHS must be on or off (got ${JSON.stringify(raw)})`);
+  return raw;
+}
 
 /** @param {string | undefined} raw */
 function phaseList(raw) {

@@ -154,6 +154,7 @@ export function serviceEnv(port, overrides = {}) {
     // Several processes run side by side: each takes a free metrics port.
     METRICS_PORT: '0',
     ...(config.poolSize ? { DATABASE_POOL_SIZE: String(config.poolSize) } : {}),
+    FAST_PATHS: config.fastPaths,
     ...overrides,
   };
 }

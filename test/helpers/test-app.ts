@@ -40,7 +40,7 @@ export async function createTestApp(
   };
   const config = validateEnvironment(process.env);
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot({ workerMode: config.WORKER_MODE })],
+    imports: [AppModule.forRoot({ workerMode: config.WORKER_MODE, fastPaths: config.FAST_PATHS })],
   }).compile();
   const logger = createLogger(config, 'itn-test', options.logTo);
   const app = moduleRef.createNestApplication<NestFastifyApplication>(

@@ -8,10 +8,10 @@ import {
   IdempotencyModule,
   MetricsModule,
   RedisModule,
-  RouteShortcutsModule,
   ShutdownModule,
 } from '@itn/core';
 import { EventsModule, MaintenanceModule, RealtimeModule } from '@itn/events';
+import { FastPathModule } from '@itn/fast-path';
 import { InventoryModule } from '@itn/inventory';
 import { TradesModule } from '@itn/trades';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -22,6 +22,8 @@ import { DemoSeedModule } from './seed/demo-seed.module';
 export interface AppOptions {
   /** `embedded` runs the shipment worker in this process too; `off` leaves it to apps/worker. */
   workerMode: 'embedded' | 'off';
+  /** `on` adds the measured shortcuts of @itn/fast-path; `off` leaves every request to the plain framework path. */
+  fastPaths: 'on' | 'off';
 }
 
 @Module({})
@@ -35,7 +37,6 @@ export class AppModule {
         RedisModule,
         MetricsModule,
         ShutdownModule,
-        RouteShortcutsModule,
         IdempotencyModule,
         HealthModule,
         EventsModule,
@@ -46,6 +47,7 @@ export class AppModule {
         TradesModule,
         RealtimeModule,
         ...(options.workerMode === 'embedded' ? [CargoWorkerModule, MaintenanceModule] : []),
+        ...(options.fastPaths === 'on' ? [FastPathModule] : []),
         QueueBoardModule,
         DemoSeedModule,
         DashboardModule,

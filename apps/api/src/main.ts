@@ -21,7 +21,7 @@ async function bootstrap(): Promise<void> {
   const env = environmentOrExit();
   if (await ensureDatabaseExists(env.DATABASE_URL)) logger.info('Created the database');
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ workerMode: env.WORKER_MODE }),
+    AppModule.forRoot({ workerMode: env.WORKER_MODE, fastPaths: env.FAST_PATHS }),
     createHttpAdapter({ bodyLimitBytes: env.BODY_LIMIT_BYTES, logger }),
     { logger: new PinoNestLogger(logger) },
   );

@@ -10,3 +10,4 @@ export * from './station-access';
 export * from './tokens.service';
 export * from './guards/global-guards';
 export { bearerToken } from './guards/jwt-auth.guard';
+export * from './guards/in-memory-guard';

@@ -1,6 +1,7 @@
 import { applyDecorators, CanActivate, ExecutionContext, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
 import { ApiForbiddenResponse } from '@nestjs/swagger';
-import { DomainError, ErrorResponseDto, RouteMetadata, UUID_PATTERN, type InMemoryGuard } from '@itn/core';
+import { DomainError, ErrorResponseDto, RouteMetadata, UUID_PATTERN } from '@itn/core';
+import type { InMemoryGuard } from './guards/in-memory-guard';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from './auth-user';
 import type { Role } from './entities/user.entity';

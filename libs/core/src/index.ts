@@ -29,7 +29,7 @@ export * from './logging/logger';
 export * from './metrics/metrics';
 export * from './http/shutdown';
 export * from './database/prepared';
-export * from './http/route-shortcuts';
+export * from './http/http-fast-paths';
 export * from './logging/request-logger';
 export * from './http/hostile-input';
 export * from './database/feature-sql';

@@ -13,3 +13,4 @@ export * from './realtime/realtime.module';
 export * from './realtime/updates.dto';
 export * from './maintenance/maintenance';
 export * from './maintenance/maintenance.module';
+export * from './realtime/socket-write-batching';

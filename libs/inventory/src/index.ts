@@ -5,4 +5,4 @@ export * from './inventory.repository';
 export * from './inventory.service';
 export * from './stock-movements';
 export * from './volume';
-export * from './inventory-read.shortcut';
+export { InventoryController, inventoryAnswer } from './inventory.controller';

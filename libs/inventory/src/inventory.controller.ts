@@ -21,7 +21,7 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
 
 /**
  * Sets the answer's status and headers for a station's inventory, and returns the body to
- * send: none (304) when If-None-Match names its ETag. Shared with InventoryReadShortcut.
+ * send: none (304) when If-None-Match names its ETag. Shared with the read shortcut of @itn/fast-path.
  */
 export function inventoryAnswer(
   reply: FastifyReply,

@@ -1,7 +1,6 @@
 import { AuthModule } from '@itn/auth';
 import { Module } from '@nestjs/common';
 import { InventoryCache } from './inventory-cache';
-import { InventoryReadShortcut } from './inventory-read.shortcut';
 import { InventoryController } from './inventory.controller';
 import { InventoryRepository } from './inventory.repository';
 import { InventoryService } from './inventory.service';
@@ -10,7 +9,7 @@ import { StockMovements } from './stock-movements';
 @Module({
   imports: [AuthModule],
   controllers: [InventoryController],
-  providers: [InventoryService, InventoryRepository, StockMovements, InventoryCache, InventoryReadShortcut],
+  providers: [InventoryService, InventoryRepository, StockMovements, InventoryCache],
   exports: [InventoryService, StockMovements, InventoryCache],
 })
 export class InventoryModule {}

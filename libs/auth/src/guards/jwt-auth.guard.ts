@@ -1,8 +1,9 @@
-import { DomainError, IS_PUBLIC, RouteMetadata, type InMemoryGuard, admitsUnlessRefused } from '@itn/core';
+import { DomainError, IS_PUBLIC, RouteMetadata } from '@itn/core';
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth-user';
 import { StationAccessPolicy, type UserAccess } from '../station-access';
 import { TokensService } from '../tokens.service';
+import { admitsUnlessRefused, type InMemoryGuard } from './in-memory-guard';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 

@@ -1,7 +1,8 @@
-import { DomainError, RouteMetadata, type InMemoryGuard, admitsUnlessRefused } from '@itn/core';
+import { DomainError, RouteMetadata } from '@itn/core';
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { AuthUser, REQUIRED_ROLES } from '../auth-user';
 import type { Role } from '../entities/user.entity';
+import { admitsUnlessRefused, type InMemoryGuard } from './in-memory-guard';
 
 @Injectable()
 export class RolesGuard implements CanActivate, InMemoryGuard {

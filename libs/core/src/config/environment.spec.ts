@@ -3,7 +3,13 @@ import { ConfigurationError, DEV_JWT_SECRET, validateEnvironment } from './envir
 describe(validateEnvironment.name, () => {
   it('gives working defaults for an empty environment', () => {
     const env = validateEnvironment({});
-    expect(env).toMatchObject({ PORT: 3000, WORKER_MODE: 'embedded', SEED_DEMO: true, JWT_SECRET: DEV_JWT_SECRET });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      WORKER_MODE: 'embedded',
+      FAST_PATHS: 'on',
+      SEED_DEMO: true,
+      JWT_SECRET: DEV_JWT_SECRET,
+    });
     expect(env.CORS_ORIGINS).toEqual(['http://localhost:3000']);
   });
 
@@ -22,6 +28,7 @@ describe(validateEnvironment.name, () => {
     ['PORT', 'eighty'],
     ['PORT', '70000'],
     ['WORKER_MODE', 'sometimes'],
+    ['FAST_PATHS', 'yes'],
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['SEED_DEMO', 'maybe'],
     ['JWT_SECRET', 'short'],

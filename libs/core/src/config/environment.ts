@@ -215,6 +215,14 @@ export class Environment {
   @IsIn(['embedded', 'off'])
   WORKER_MODE: 'embedded' | 'off' = 'embedded';
 
+  /**
+   * `on` registers the measured shortcuts of @itn/fast-path (cached reads answered ahead of the
+   * router, batched socket writes, remembered route metadata); `off` runs the plain framework
+   * path only, with the same answers.
+   */
+  @IsIn(['on', 'off'])
+  FAST_PATHS: 'on' | 'off' = 'on';
+
   @Transform(toBoolean)
   @IsBoolean()
   SEED_DEMO = true;

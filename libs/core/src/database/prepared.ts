@@ -28,6 +28,11 @@ export async function preparedQuery<T>(
   }
 }
 
+/**
+ * node-pg under TypeORM, through the two members of its PostgreSQL driver that TypeORM declares
+ * but types as `any`: the query runner's connection and the driver's pool. The only place that
+ * reaches below TypeORM's API; test/prepared-query.e2e-spec.ts fails when an upgrade changes them.
+ */
 function connectionOf(tx: EntityManager): Promise<Pool | PoolClient> | Pool {
   const runner = tx.queryRunner as unknown as { connect(): Promise<PoolClient> } | undefined;
   return runner ? runner.connect() : (tx.connection.driver as unknown as { master: Pool }).master;

@@ -1,47 +1,38 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 
+/** Where a key is looked up: a route's handler, then its controller. */
+export type RouteTargets = Parameters<Reflector['getAllAndOverride']>[1];
+
 /**
- * A Reflector that remembers its answers per route (handler and controller). Route metadata
- * is fixed once the app is built, and every request asks for it several times: each global
- * guard reads its key (public, roles, station access) and the throttler guard a dozen (skip,
- * limit, ttl, block duration, tracker and key generator, per throttler), each through
- * reflect-metadata's walk of the prototype chain.
+ * Remembers what a route's metadata key answered, for a faster RouteMetadata (provided by
+ * @itn/fast-path under ROUTE_METADATA_MEMO). Route metadata is fixed once the app is built.
+ */
+export interface RouteMetadataMemo {
+  remember<T>(targets: RouteTargets, key: string, read: () => T): T;
+}
+
+export const ROUTE_METADATA_MEMO = Symbol('ROUTE_METADATA_MEMO');
+
+/**
+ * How guards read a route's metadata: the handler's value of a key, else its controller's
+ * (Reflector.getAllAndOverride). Where the app provides a RouteMetadataMemo, each answer is
+ * read once per route instead of on every request.
  */
 @Injectable()
-export class RouteMetadata extends Reflector {
-  private readonly routes = new PerRoute<Map<unknown, unknown>>(() => new Map());
+export class RouteMetadata {
+  constructor(
+    private readonly reflector: Reflector,
+    @Optional() @Inject(ROUTE_METADATA_MEMO) private readonly memo: RouteMetadataMemo | null,
+  ) {}
 
-  override getAllAndOverride<TResult = unknown, TKey = unknown>(
-    metadataKey: TKey,
-    targets: Parameters<Reflector['getAllAndOverride']>[1],
-  ): TResult {
-    const [handler, controller] = targets;
-    if (targets.length !== 2) return super.getAllAndOverride<TResult, TKey>(metadataKey, targets);
-    const values = this.routes.get(handler, controller);
-    if (!values.has(metadataKey)) values.set(metadataKey, super.getAllAndOverride(metadataKey, targets));
-    return values.get(metadataKey) as TResult;
+  getAllAndOverride<T>(key: string, targets: RouteTargets): T {
+    const read = () => this.reflector.getAllAndOverride<T>(key, targets);
+    return this.memo ? this.memo.remember(targets, key, read) : read();
   }
 }
 
-/**
- * A value per route (handler and controller), worked out by `compute` the first time the route
- * asks: for what depends only on a route's metadata, which is fixed once the app is built.
- */
-export class PerRoute<V> {
-  private readonly byHandler = new WeakMap<object, WeakMap<object, V>>();
-
-  constructor(private readonly compute: (handler: object, controller: object) => V) {}
-
-  get(handler: object, controller: object): V {
-    let byController = this.byHandler.get(handler);
-    if (!byController) this.byHandler.set(handler, (byController = new WeakMap()));
-    if (!byController.has(controller)) byController.set(controller, this.compute(handler, controller));
-    return byController.get(controller) as V;
-  }
-}
-
-/** One RouteMetadata for the whole app (the guards and the throttler's options share it). */
+/** One RouteMetadata for the whole app (every guard shares it). */
 @Global()
 @Module({ providers: [RouteMetadata], exports: [RouteMetadata] })
 export class RouteMetadataModule {}

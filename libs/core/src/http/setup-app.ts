@@ -1,6 +1,7 @@
 import helmet, { type HelmetOptions } from 'helmet';
 import { HttpStatus, RequestMethod, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { ModuleRef } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
@@ -21,7 +22,7 @@ import { countUnroutedRequest, RateLimiter } from './rate-limit';
 import { RateLimitedIoAdapter } from './rate-limited-io.adapter';
 import { installInputChecks } from './hostile-input';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
-import { RouteShortcuts } from './route-shortcuts';
+import { HttpFastPaths } from './http-fast-paths';
 import { ShutdownState } from './shutdown';
 
 export interface HttpAdapterOptions {
@@ -125,6 +126,18 @@ const NOT_PREFIXED = [
 ];
 
 /**
+ * A provider of the app, or undefined when its modules do not provide one. Asked of a ModuleRef:
+ * the app's own get is wrapped by NestFactory so that a missing provider aborts the process.
+ */
+function optionalProvider<T>(app: NestFastifyApplication, type: abstract new (...args: never[]) => T): T | undefined {
+  try {
+    return app.get(ModuleRef).get<T>(type, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Applies the whole HTTP configuration: security headers, CORS, prefix, validation, error
  * format, request ids, per-request log and metrics, Swagger and shutdown hooks. Used by
  * main.ts and by the e2e app factory alike.
@@ -134,7 +147,6 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
   const fastify = app.getHttpAdapter().getInstance();
   const httpMetrics = app.get(HttpMetrics, { strict: false });
   const shutdown = app.get(ShutdownState, { strict: false });
-  const shortcuts = app.get(RouteShortcuts, { strict: false });
   const rateLimiter = app.get(RateLimiter, { strict: false });
 
   app.enableCors({
@@ -187,23 +199,8 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
     const body = toErrorBody(error, String(request.id));
     void reply.status(body.statusCode).send(body);
   });
-  // Handlers run once every request that arrived in the same event-loop turn has been read
-  // (setImmediate: right after the poll phase), so that their answers go out in one burst, as
-  // Redis writes its replies before it waits for events again. Under load a client is then
-  // woken once per burst instead of once per answer, which on the 2-core benchmark machine
-  // made cached inventory reads markedly faster (bench/README.md). When idle it costs
-  // microseconds. Then the route's shortcut, if it has one, may answer without Nest's router.
-  fastify.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    setImmediate(() => {
-      let answered: boolean;
-      try {
-        answered = shortcuts.answer(request, reply);
-      } catch (e) {
-        return done(e as Error);
-      }
-      if (!answered) done();
-    });
-  });
+  // The measured shortcuts, when this app has them (FAST_PATHS): after every check above.
+  optionalProvider(app, HttpFastPaths)?.install(fastify);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions.url ?? 'unmatched';
     httpMetrics.requestDuration.observe(

@@ -1,6 +1,6 @@
 import { actsForAny, StationAccessPolicy, TokensService, type UserAccess } from '@itn/auth';
 import { canonicalUuid } from '@itn/core';
-import { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -16,7 +16,7 @@ import { comparePositions, LogEvent, LogPosition } from '../event-log.reader';
 import { AccessChanges } from './access-changes';
 import { LogCatchUp, ReplayTooLongError } from './log-catch-up';
 import { MessageBudget, RealtimeLimits } from './realtime-limits';
-import { SocketBursts } from './socket-bursts';
+import { SocketWriteBatching } from './socket-write-batching';
 import {
   ClientToServerEvents,
   ServerToClientEvents,
@@ -58,7 +58,6 @@ export class RealtimeGateway
   implements OnGatewayInit, OnGatewayDisconnect, OnApplicationBootstrap, BeforeApplicationShutdown
 {
   @WebSocketServer() server: ItnServer;
-  private readonly bursts = new SocketBursts();
   /** Open sockets per user on this instance. */
   private readonly socketsOf = new Map<string, number>();
 
@@ -69,6 +68,7 @@ export class RealtimeGateway
     private readonly catchUp: LogCatchUp,
     private readonly accessChanges: AccessChanges,
     private readonly limits: RealtimeLimits,
+    @Optional() @Inject(SocketWriteBatching) private readonly batching: SocketWriteBatching | null,
   ) {}
 
   afterInit(server: ItnServer): void {
@@ -251,9 +251,11 @@ export class RealtimeGateway
     const rooms = this.server.sockets.adapter.rooms;
     const targets = e.event.stationIds.map(stationRoom).filter((room) => rooms.has(room));
     if (targets.length === 0) return;
-    // The follower hands out a batch of events in one turn: each socket gets its share in one write.
-    for (const room of targets) {
-      for (const id of rooms.get(room)!) this.bursts.hold(this.server.sockets.sockets.get(id));
+    // The follower hands out a batch of events in one turn: each socket may get its share in one write.
+    if (this.batching) {
+      for (const room of targets) {
+        for (const id of rooms.get(room)!) this.batching.hold(this.server.sockets.sockets.get(id));
+      }
     }
     // One emit to the union of rooms: a socket in several of them gets the event once.
     this.server.to(targets).emit(e.event.type, e.event as never);
