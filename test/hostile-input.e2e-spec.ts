@@ -180,6 +180,48 @@ describe('Hostile input: deep JSON, NUL and broken Unicode on every operation (e
     expect(failures.slice(0, 20)).toEqual([]);
   }, 120_000);
 
+  it('refuses objects and lists larger than any request has, before validating them, for every caller', async () => {
+    const failures: string[] = [];
+    const manyKeys = JSON.stringify(Object.fromEntries(Array.from({ length: 18_000 }, (_, i) => [`k${i}`, 1])));
+    const manyLines = JSON.stringify({
+      sellerStationId: w.stations.A,
+      buyerStationId: w.stations.B,
+      items: Array.from({ length: 2_500 }, () => ({ commodityId: w.commodities.ORE, quantity: 1, unitPrice: 1 })),
+    });
+    const wideInside = JSON.stringify({
+      position: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${i}`, i])),
+    });
+    for (const { path, method, op } of writeOperations()) {
+      const url = doc.fillPath(path, op);
+      for (const [who, token] of callers()) {
+        for (const payload of [manyKeys, manyLines, wideInside]) {
+          const started = performance.now();
+          const res = await send(method, url, token, payload);
+          const ms = performance.now() - started;
+          if (res.status !== 400 || res.body?.code !== 'REQUEST.TOO_COMPLEX' || res.text.length > 1_000)
+            failures.push(`${who} ${method.toUpperCase()} ${url}: ${res.status} ${res.text.slice(0, 120)}`);
+          else if (ms > 250) failures.push(`${who} ${method.toUpperCase()} ${url}: ${Math.round(ms)} ms`);
+        }
+      }
+    }
+    const wideQuery = Array.from({ length: 500 }, (_, i) => `q${i}=1`).join('&');
+    const res = await send('get', `/api/trades?${wideQuery}`, admin.accessToken);
+    if (res.status !== 400 || res.body?.code !== 'REQUEST.TOO_COMPLEX')
+      failures.push(`query: ${res.status} ${res.text.slice(0, 120)}`);
+    expect(failures.slice(0, 20)).toEqual([]);
+  }, 120_000);
+
+  it('refuses numbers finer than a field takes, in any notation, with 400 naming the field', async () => {
+    for (const value of [0.0000001, 1e-7, 1e-320, 0.0001]) {
+      for (const field of ['unitVolume', 'unitMass']) {
+        const body = { sku: `TINY-${field}`, name: 'Tiny', unitVolume: 1, unitMass: 1, [field]: value };
+        const res = await send('post', '/api/commodities', admin.accessToken, JSON.stringify(body));
+        expect([field, value, res.status]).toEqual([field, value, 400]);
+        expect((res.body.details as { field: string }[]).map((d) => d.field)).toContain(field);
+      }
+    }
+  });
+
   it('keeps /health/live answering promptly while the largest hostile bodies arrive', async () => {
     const half = Math.floor(bodyLimit / 2) - 10;
     const payload = '['.repeat(half) + ']'.repeat(half);

@@ -32,6 +32,7 @@ export * from './database/prepared';
 export * from './http/http-fast-paths';
 export * from './logging/request-logger';
 export * from './http/hostile-input';
+export * from './http/max-decimals';
 export * from './database/feature-sql';
 export * from './database/housekeeping';
 export * from './runtime/runtime-services';

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { MaxDecimals } from '@itn/core';
 import { Commodity } from '../entities/commodity.entity';
 import { trim } from './planet.dto';
 
@@ -29,13 +30,15 @@ export class CreateCommodityDto {
     maximum: 10_000,
     description: 'Cubic metres per unit, up to 3 decimals',
   })
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 3 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @MaxDecimals(3)
   @Min(0.001)
   @Max(10_000)
   readonly unitVolume: number;
 
   @ApiProperty({ example: 2500, minimum: 0, maximum: 1_000_000, description: 'Kilograms per unit, up to 3 decimals' })
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 3 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @MaxDecimals(3)
   @Min(0)
   @Max(1_000_000)
   readonly unitMass: number;
