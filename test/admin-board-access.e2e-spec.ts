@@ -3,6 +3,7 @@ import { MAINTENANCE_QUEUE } from '@itn/events';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { request as httpRequest } from 'node:http';
+import { AddressClient } from './helpers/address-client';
 import { Actor, createActor } from './helpers/auth';
 import { expectErrorFormat } from './helpers/error-format';
 import { createTestApp, TestApp } from './helpers/test-app';
@@ -163,5 +164,78 @@ describe('Bull Board access under every spelling of its URLs (e2e)', () => {
     expect(await maintenance.isPaused()).toBe(false);
     // Emptying or obliterating a queue would have removed its job schedulers (sweep, maintenance).
     expect(await schedulers()).toEqual(before);
+  });
+
+  describe('with the cookie a browser sends by itself', () => {
+    const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+      fetch(`${t.url}${path}`, { method, headers, body, redirect: 'manual' });
+    const maintenanceJobs = () =>
+      t.app
+        .get<Queue>(getQueueToken(MAINTENANCE_QUEUE))
+        .getJobCountByTypes('waiting', 'active', 'completed', 'failed', 'delayed');
+
+    it('answers a cookie that is not even percent-encoding with 401 in the error format', async () => {
+      for (const [method, path] of [
+        ['GET', '/admin/queues'],
+        ['PUT', '/admin/queues/api/queues/shipments/pause'],
+      ]) {
+        const res = await send(method, path, { cookie: 'itn_access_token=%E0%A4%A' });
+        expect([path, res.status]).toEqual([path, 401]);
+        expectErrorFormat(await res.json(), 401, 'AUTH.UNAUTHORIZED');
+      }
+    });
+
+    it('refuses changes another site could have sent with an admin cookie, and takes them with a header', async () => {
+      const cookie = `itn_access_token=${admin.accessToken}`;
+      const before = await maintenanceJobs();
+      const forged: [string, Record<string, string>, string][] = [
+        ['form', { 'content-type': 'application/x-www-form-urlencoded' }, 'name=prune'],
+        ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }, '--x--'],
+        ['text', { 'content-type': 'text/plain' }, '{"name":"prune"}'],
+        ['cross-site JSON', { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, '{"name":"prune"}'],
+        ['same-site JSON', { 'content-type': 'application/json', 'sec-fetch-site': 'same-site' }, '{"name":"prune"}'],
+      ];
+      for (const [what, headers, body] of forged) {
+        const res = await send('POST', '/admin/queues/api/queues/maintenance/add', { cookie, ...headers }, body);
+        expect([what, res.status]).toEqual([what, 403]);
+        expectErrorFormat(await res.json(), 403, 'AUTH.CROSS_SITE_REFUSED');
+      }
+      expect(await maintenanceJobs()).toBe(before);
+      // The board's own page: JSON from the same origin, with the cookie.
+      const own = await send(
+        'PUT',
+        '/admin/queues/api/queues/maintenance/pause',
+        { cookie, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+        '{}',
+      );
+      expect(own.status).toBeLessThan(300);
+      expect(await t.app.get<Queue>(getQueueToken(MAINTENANCE_QUEUE)).isPaused()).toBe(true);
+      const resumed = await send(
+        'PUT',
+        '/admin/queues/api/queues/maintenance/resume',
+        { authorization: `Bearer ${admin.accessToken}`, 'content-type': 'text/plain' },
+        '{}',
+      );
+      expect(resumed.status).toBeLessThan(300);
+      expect(await t.app.get<Queue>(getQueueToken(MAINTENANCE_QUEUE)).isPaused()).toBe(false);
+    });
+  });
+
+  it('answers a caller over budget with 429 on the board and on CORS preflights too', async () => {
+    const limited = await createTestApp({ RATE_LIMIT_MAX: '5' });
+    try {
+      const caller = new AddressClient(limited.url);
+      for (let i = 0; i < 5; i++) await caller.get('/api/nowhere');
+      for (const [method, path, headers] of [
+        ['GET', '/admin/queues/api/queues', {}],
+        ['GET', '/admin/queues', {}],
+        ['OPTIONS', '/api/stations', { origin: 'http://localhost:3000', 'access-control-request-method': 'GET' }],
+      ] as const) {
+        const res = await caller.send(method, path, { headers: { ...headers } });
+        expect([method, path, res.status]).toEqual([method, path, 429]);
+      }
+    } finally {
+      await limited.close();
+    }
   });
 });

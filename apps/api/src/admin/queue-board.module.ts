@@ -8,20 +8,42 @@ import { BullBoardModule } from '@bull-board/nestjs';
 import { BullModule } from '@nestjs/bullmq';
 import { HttpStatus, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export const QUEUE_BOARD_ROUTE = '/admin/queues';
 /** The board is a browser page: besides the Authorization header, it takes the access token from this cookie. */
 export const BOARD_TOKEN_COOKIE = 'itn_access_token';
 
-function tokenOf(request: FastifyRequest): string | undefined {
+/** The access token of a board request, and whether it came in the cookie (which a browser sends by itself). */
+function credentialOf(request: FastifyRequest): { token: string | undefined; fromCookie: boolean } {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice(7);
+  if (header?.startsWith('Bearer ')) return { token: header.slice(7), fromCookie: false };
   const cookie = request.headers.cookie
     ?.split(';')
     .map((c) => c.trim().split('='))
     .find(([name]) => name === BOARD_TOKEN_COOKIE);
-  return cookie ? decodeURIComponent(cookie.slice(1).join('=')) : undefined;
+  if (!cookie) return { token: undefined, fromCookie: false };
+  try {
+    return { token: decodeURIComponent(cookie.slice(1).join('=')), fromCookie: true };
+  } catch {
+    return { token: undefined, fromCookie: true }; // not even percent-encoding: no token
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The bodies a page of another site can send without asking first (no CORS preflight). */
+const CROSS_SITE_BODY = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
+
+/**
+ * Whether a change made with the cookie may have been sent by another site's page (cross-site
+ * request forgery): the browser says so (Sec-Fetch-Site), or the body is one that a form can
+ * send. The board's own page sends JSON from the same origin; other origins get no CORS answer.
+ */
+function forgeable(request: FastifyRequest): boolean {
+  if (SAFE_METHODS.has(request.method)) return false;
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  return CROSS_SITE_BODY.test(request.headers['content-type'] ?? '');
 }
 
 /** Whether Fastify matched one of the board's routes (its pages, assets and API). */
@@ -46,17 +68,29 @@ class QueueBoardAccess implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    // Runs for every request (after routing), so the common case (not the board) is one string check.
-    fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-      if (!isBoardRoute(request)) return done();
+    // Runs for every request (after routing, after the rate limiter has refused what it refuses),
+    // so the common case (not the board) is one string check.
+    fastify.addHook('preParsing', (request, reply, payload, done) => {
+      if (!isBoardRoute(request)) return done(null, payload);
       const refuse = (status: HttpStatus, code: string, message: string) =>
         void reply.status(status).send(toErrorBody(new DomainError(code, message, status), String(request.id)));
-      void this.currentRole(tokenOf(request)).then((role) => {
-        if (!role)
-          return refuse(HttpStatus.UNAUTHORIZED, 'AUTH.UNAUTHORIZED', 'A valid admin access token is required');
-        if (role !== 'admin') return refuse(HttpStatus.FORBIDDEN, 'AUTH.FORBIDDEN', 'The queue board is for admins');
-        done();
-      }, done);
+      const { token, fromCookie } = credentialOf(request);
+      void this.currentRole(token).then(
+        (role) => {
+          if (!role)
+            return refuse(HttpStatus.UNAUTHORIZED, 'AUTH.UNAUTHORIZED', 'A valid admin access token is required');
+          if (role !== 'admin') return refuse(HttpStatus.FORBIDDEN, 'AUTH.FORBIDDEN', 'The queue board is for admins');
+          if (fromCookie && forgeable(request)) {
+            return refuse(
+              HttpStatus.FORBIDDEN,
+              'AUTH.CROSS_SITE_REFUSED',
+              'Changes to the queue board come from its own page, as JSON, or with an Authorization header',
+            );
+          }
+          done(null, payload);
+        },
+        (e: Error) => done(e),
+      );
     });
   }
 
