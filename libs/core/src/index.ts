@@ -36,3 +36,4 @@ export * from './http/max-decimals';
 export * from './database/feature-sql';
 export * from './database/housekeeping';
 export * from './runtime/runtime-services';
+export * from './http/rate-limited-io.adapter';

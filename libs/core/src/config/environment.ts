@@ -253,6 +253,16 @@ export class Environment {
   @Max(10_000)
   SOCKET_MAX_PER_USER = 20;
 
+  /**
+   * Socket.IO sessions (engine.io handshakes, signed in or not yet) one address may hold open on
+   * one instance at once; each handshake also counts in the address's rate limit.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SOCKET_MAX_PER_ADDRESS = 100;
+
   /** Stations one socket may be subscribed to at once. */
   @Transform(toNumber)
   @IsInt()

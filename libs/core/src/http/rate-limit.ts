@@ -149,7 +149,13 @@ export class RateLimiter {
   /** Counts the request in the caller's general budget (every request but health probes). */
   private readonly countRequest: onRequestHookHandler = (request, reply, done) => {
     if (this.uncountedUrls.has(request.url) && !request.is404) return done();
-    this.settle(request, this.hit(this.general, this.callerOf(request), reply), done);
+    this.settle(request, this.hit(this.general, this.callerOf(request), reply), () => {
+      // A CORS preflight is answered by the CORS hook, which runs before the 429 below would:
+      // a caller over budget gets its 429 here (without CORS headers, so the browser stops).
+      const retryAfter = request.method === 'OPTIONS' ? this.refused.get(request) : undefined;
+      if (retryAfter !== undefined) return refuse(request, reply, retryAfter);
+      done();
+    });
   };
 
   /** Counts a login, register or refresh in the auth budget of its address (its general hit is counted already). */
@@ -164,7 +170,20 @@ export class RateLimiter {
    */
   async count(caller: { accessToken?: string; address: string }): Promise<number> {
     const userId = caller.accessToken === undefined ? undefined : this.userOf(caller.accessToken);
-    const key = userId === undefined ? this.addressKey(caller.address) : `user:${userId}`;
+    return this.countKey(userId === undefined ? this.addressKey(caller.address) : `user:${userId}`);
+  }
+
+  /** The user of this access token, if it verifies: the key its requests are counted under. */
+  userOfToken(accessToken: string): string | undefined {
+    return this.userOf(accessToken);
+  }
+
+  /** Counts one request of a known user (count() with a token that verifies). */
+  countUser(userId: string): Promise<number> {
+    return this.countKey(`user:${userId}`);
+  }
+
+  private async countKey(key: string): Promise<number> {
     try {
       return await this.hit(this.general, key);
     } catch (e) {

@@ -194,7 +194,9 @@ export async function setupApp(app: NestFastifyApplication): Promise<NestFastify
   // else may refuse it; a 429 goes out after the CORS hook, so that browsers can read it.
   rateLimiter.install(fastify);
   installInputChecks(app);
-  app.useWebSocketAdapter(new RateLimitedIoAdapter(app, rateLimiter));
+  app.useWebSocketAdapter(
+    new RateLimitedIoAdapter(app, rateLimiter, config.get('SOCKET_MAX_PER_ADDRESS', { infer: true })),
+  );
   fastify.setErrorHandler((error, request, reply) => {
     const body = toErrorBody(error, String(request.id));
     void reply.status(body.statusCode).send(body);
