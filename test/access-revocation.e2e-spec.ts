@@ -267,7 +267,7 @@ describe('Access changes reach live streams and guards (e2e)', () => {
     }
   });
 
-  it('refuses tokens without an expiry, an issue time or a proper subject, on REST, SSE and sockets', async () => {
+  it('refuses tokens without an expiry, an issue time or a proper subject, or past the access TTL, on REST, SSE and sockets', async () => {
     const trader = await createActor(t, 'trader', [w.stations.A]);
     const secret = t.app.get(ConfigService).get<string>('JWT_SECRET')!;
     const base = signing();
@@ -281,6 +281,10 @@ describe('Access changes reach live streams and guards (e2e)', () => {
       jwt.sign({ sub: trader.id.toUpperCase(), role: 'trader' }, secret, { ...base, expiresIn: 600 }),
       forge({ sub: trader.id, role: 'trader', iat: now, exp: 'never' }, secret, base),
       forge({ sub: trader.id, role: 'trader', iat: 'now', exp: now + 600 }, secret, base),
+      // Longer-lived than JWT_ACCESS_TTL (900 s here), or issued in the future.
+      jwt.sign({ sub: trader.id, role: 'trader' }, secret, { ...base, expiresIn: 10 * 365 * 86_400 }),
+      forge({ sub: trader.id, role: 'trader', iat: now, exp: 1e300 }, secret, base),
+      forge({ sub: trader.id, role: 'trader', iat: now + 3_600, exp: now + 3_900 }, secret, base),
     ];
     for (const token of forged) {
       const res = await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${token}`).expect(401);

@@ -139,7 +139,7 @@ export class TokensService implements OnModuleInit {
     if (known && known.expiresAt > Date.now()) return known;
     this.verified.delete(token);
     const claims = this.jwt.verify<Partial<IssuedClaims>>(token, { algorithms: [JWT_ALGORITHM] });
-    const result = { user: toAuthUser(claims), expiresAt: claims.exp! * 1000 };
+    const result = { user: toAuthUser(claims, this.accessTtl), expiresAt: claims.exp! * 1000 };
     if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
     this.verified.set(token, result);
     return result;
@@ -177,15 +177,21 @@ export class TokensService implements OnModuleInit {
 /** The claims every access token this service issues carries (jsonwebtoken adds iat, exp, iss, aud). */
 type IssuedClaims = AccessTokenClaims & { iat: number; exp: number };
 
+/** Clock difference between instances tolerated on `iat`, in seconds. */
+const CLOCK_SKEW_SECONDS = 60;
+
 /**
  * Claims -> AuthUser, refusing anything that is not exactly what we issue: a token without an
- * expiry, an issue time or a subject would otherwise be accepted by the signature check alone.
+ * expiry, an issue time or a subject would otherwise be accepted by the signature check alone,
+ * and so would one issued in the future or living longer than `accessTtl` seconds.
  */
-export function toAuthUser(claims: Partial<IssuedClaims>): AuthUser {
+export function toAuthUser(claims: Partial<IssuedClaims>, accessTtl: number, nowSeconds = Date.now() / 1000): AuthUser {
   if (
     canonicalUuid(claims.sub) !== claims.sub ||
     !Number.isFinite(claims.exp) ||
     !Number.isFinite(claims.iat) ||
+    claims.iat! > nowSeconds + CLOCK_SKEW_SECONDS ||
+    claims.exp! - claims.iat! > accessTtl ||
     !ROLES.includes(claims.role as Role)
   ) {
     throw new DomainError('AUTH.UNAUTHORIZED', 'Invalid access token', HttpStatus.UNAUTHORIZED);
