@@ -149,6 +149,8 @@ export function serviceEnv(port, overrides = {}) {
     RATE_LIMIT_MAX: '1000000',
     RATE_LIMIT_TTL_SECONDS: '5',
     AUTH_RATE_LIMIT_MAX: '10000',
+    // Every subscriber connects from 127.0.0.1.
+    SOCKET_MAX_PER_ADDRESS: '100000',
     WORKER_MODE: 'embedded',
     SIM_TIME_SCALE: '1',
     // Several processes run side by side: each takes a free metrics port.

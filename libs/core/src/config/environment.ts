@@ -255,13 +255,14 @@ export class Environment {
 
   /**
    * Socket.IO sessions (engine.io handshakes, signed in or not yet) one address may hold open on
-   * one instance at once; each handshake also counts in the address's rate limit.
+   * one instance at once; each handshake also counts in the address's rate limit. Behind a proxy
+   * every client has the proxy's address: raise it to the sockets an instance should hold.
    */
   @Transform(toNumber)
   @IsInt()
   @Min(1)
   @Max(100_000)
-  SOCKET_MAX_PER_ADDRESS = 100;
+  SOCKET_MAX_PER_ADDRESS = 1_000;
 
   /** Stations one socket may be subscribed to at once. */
   @Transform(toNumber)
