@@ -29,7 +29,8 @@ export function serviceDefaults() {
 export const PRODUCTION_NODE_FLAGS = (() => {
   const script = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
   const match = /^(?:exec\s+)?node((?:\s+--\S+)*)\s+dist\/apps\/api\/src\/main\.js$/.exec(script ?? '');
-  if (!match) throw new Error(`package.json start:prod is not "[exec] node [--flags] dist/apps/api/src/main.js": ${script}`);
+  if (!match)
+    throw new Error(`package.json start:prod is not "[exec] node [--flags] dist/apps/api/src/main.js": ${script}`);
   return match[1].split(/\s+/).filter(Boolean);
 })();
 
