@@ -52,6 +52,14 @@ export function toShipmentDto(r: ShipmentRow): ShipmentDto {
   };
 }
 
+/** A step of a shipment's life: its guarded transition and the stock movement that goes with it. */
+interface ShipmentStep {
+  from: ShipmentStatus;
+  to: ShipmentStatus;
+  set?: Parameters<ShipmentsRepository['transition']>[4];
+  moveStock: (tx: EntityManager, row: ShipmentRow) => Promise<NewEvent[]>;
+}
+
 /** The goods of a shipment, as inventory moves them. */
 function goodsOf(row: ShipmentRow): GoodsInTransit {
   return {
@@ -186,23 +194,32 @@ export class ShipmentsService {
 
   /** scheduled -> cancelled: the reservation is released and the destination's room given back. */
   cancelWithin(tx: EntityManager, id: string, note?: string): Promise<ShipmentRow | undefined> {
-    return this.stepWithin(tx, id, 'scheduled', 'cancelled', { failureReason: note }, (t, row) =>
-      this.stock.release(t, goodsOf(row)),
-    );
+    return this.stepWithin(tx, id, {
+      from: 'scheduled',
+      to: 'cancelled',
+      set: { failureReason: note },
+      moveStock: (t, row) => this.stock.release(t, goodsOf(row)),
+    });
   }
 
   /** Worker step: scheduled -> in_transit. The goods leave the origin and become incoming at the destination. */
-  async dispatch(id: string): Promise<ShipmentRow | undefined> {
-    return this.step(id, 'scheduled', 'in_transit', { departed: true }, (tx, row) =>
-      this.stock.dispatch(tx, goodsOf(row)),
-    );
+  dispatch(id: string): Promise<ShipmentRow | undefined> {
+    return this.step(id, {
+      from: 'scheduled',
+      to: 'in_transit',
+      set: { departed: true },
+      moveStock: (tx, row) => this.stock.dispatch(tx, goodsOf(row)),
+    });
   }
 
   /** Worker step: in_transit -> delivered. The incoming goods join the destination's stock. */
-  async deliver(id: string): Promise<ShipmentRow | undefined> {
-    return this.step(id, 'in_transit', 'delivered', { delivered: true }, (tx, row) =>
-      this.stock.deliver(tx, goodsOf(row)),
-    );
+  deliver(id: string): Promise<ShipmentRow | undefined> {
+    return this.step(id, {
+      from: 'in_transit',
+      to: 'delivered',
+      set: { delivered: true },
+      moveStock: (tx, row) => this.stock.deliver(tx, goodsOf(row)),
+    });
   }
 
   /**
@@ -210,47 +227,41 @@ export class ShipmentsService {
    * its reservation; one in transit returns its goods to the origin.
    */
   async fail(id: string, reason: string): Promise<ShipmentRow | undefined> {
-    const note = reason.slice(0, 200);
+    const set = { failureReason: reason.slice(0, 200) };
     return (
-      (await this.step(id, 'scheduled', 'failed', { failureReason: note }, (tx, row) =>
-        this.stock.release(tx, goodsOf(row)),
-      )) ??
-      (await this.step(id, 'in_transit', 'failed', { failureReason: note }, (tx, row) =>
-        this.stock.returnToOrigin(tx, goodsOf(row)),
-      ))
+      (await this.step(id, {
+        from: 'scheduled',
+        to: 'failed',
+        set,
+        moveStock: (tx, row) => this.stock.release(tx, goodsOf(row)),
+      })) ??
+      (await this.step(id, {
+        from: 'in_transit',
+        to: 'failed',
+        set,
+        moveStock: (tx, row) => this.stock.returnToOrigin(tx, goodsOf(row)),
+      }))
     );
   }
 
-  /**
-   * One step of a shipment's life in one transaction: the guarded transition (nothing happens
-   * when the shipment is no longer in `from`), the stock it moves, and the events of both and
-   * of every feature that follows shipments.
-   */
-  private step(
-    id: string,
-    from: ShipmentStatus,
-    to: ShipmentStatus,
-    set: Parameters<ShipmentsRepository['transition']>[4],
-    moveStock: (tx: EntityManager, row: ShipmentRow) => Promise<NewEvent[]>,
-  ): Promise<ShipmentRow | undefined> {
-    return this.dataSource.transaction((tx) => this.stepWithin(tx, id, from, to, set, moveStock));
+  /** One step of a shipment's life in a transaction of its own (see stepWithin). */
+  private step(id: string, step: ShipmentStep): Promise<ShipmentRow | undefined> {
+    return this.dataSource.transaction((tx) => this.stepWithin(tx, id, step));
   }
 
-  private async stepWithin(
-    tx: EntityManager,
-    id: string,
-    from: ShipmentStatus,
-    to: ShipmentStatus,
-    set: Parameters<ShipmentsRepository['transition']>[4],
-    moveStock: (tx: EntityManager, row: ShipmentRow) => Promise<NewEvent[]>,
-  ): Promise<ShipmentRow | undefined> {
-    const row = await this.shipments.transition(tx, id, from, to, set);
+  /**
+   * One step of a shipment's life in `tx`: the guarded transition (nothing happens when the
+   * shipment is no longer in `from`), the stock it moves, and the events of both and of every
+   * feature that follows shipments.
+   */
+  private async stepWithin(tx: EntityManager, id: string, step: ShipmentStep): Promise<ShipmentRow | undefined> {
+    const row = await this.shipments.transition(tx, id, step.from, step.to, step.set);
     if (!row) return undefined;
-    const stockEvents = await moveStock(tx, row);
+    const stockEvents = await step.moveStock(tx, row);
     await this.events.append(tx, [
-      this.statusEvent(row, from),
+      this.statusEvent(row, step.from),
       ...stockEvents,
-      ...(await this.listeners.onTransition(tx, row, from)),
+      ...(await this.listeners.onTransition(tx, row, step.from)),
     ]);
     return row;
   }
