@@ -1,4 +1,4 @@
-import { findInvalidText, MAX_JSON_DEPTH, nestsDeeperThan } from './hostile-input';
+import { findInputFault, MAX_JSON_DEPTH, MAX_JSON_ITEMS, MAX_JSON_KEYS, nestsDeeperThan } from './hostile-input';
 
 describe(nestsDeeperThan.name, () => {
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -22,26 +22,39 @@ describe(nestsDeeperThan.name, () => {
   });
 });
 
-describe(findInvalidText.name, () => {
+describe(findInputFault.name, () => {
+  const named = (value: unknown, root?: string) => {
+    const fault = findInputFault(value, '', root);
+    return fault && { code: fault.code, details: fault.details };
+  };
+
   it('names the field of a NUL character, however deep', () => {
-    expect(findInvalidText({ items: [{ quantity: 1 }, { reason: 'a\u0000b' }] })).toEqual({
-      field: 'items.1.reason',
-      error: 'must not contain NUL characters',
+    expect(named({ items: [{ quantity: 1 }, { reason: 'a\u0000b' }] })).toEqual({
+      code: 'VALIDATION.FAILED',
+      details: [{ field: 'items.1.reason', errors: ['must not contain NUL characters'] }],
     });
   });
 
   it('refuses lone surrogates', () => {
-    expect(findInvalidText({ name: 'x\ud800' })).toMatchObject({ field: 'name' });
-    expect(findInvalidText({ name: 'ok \ud83d\udca5' })).toBeUndefined();
+    expect(named({ name: 'x\ud800' })).toMatchObject({ details: [{ field: 'name' }] });
+    expect(named({ name: 'ok \ud83d\udca5' })).toBeUndefined();
   });
 
-  it('checks keys as well as values, and a body that is a bare string', () => {
-    expect(findInvalidText({ ['bad\u0000key']: 1 })).toMatchObject({ field: 'bad\u0000key' });
-    expect(findInvalidText('\u0000', '')).toMatchObject({ field: 'body' });
+  it('checks keys as well as values, and an input that is a bare string', () => {
+    expect(named({ ['bad\u0000key']: 1 })).toMatchObject({ details: [{ field: 'bad\u0000key' }] });
+    expect(named('\u0000')).toMatchObject({ details: [{ field: 'body' }] });
+  });
+
+  it('refuses objects and lists larger than any request, naming where, before walking into them', () => {
+    const wide = Object.fromEntries(Array.from({ length: MAX_JSON_KEYS + 1 }, (_, i) => [`k${i}`, '\u0000']));
+    expect(named({ a: { b: wide } })).toEqual({ code: 'REQUEST.TOO_COMPLEX', details: { field: 'a.b' } });
+    expect(named(Array.from({ length: MAX_JSON_ITEMS + 1 }, () => 1))).toMatchObject({ details: { field: 'body' } });
+    expect(named(wide, 'query')).toMatchObject({ details: { field: 'query' } });
+    expect(named({ list: Array.from({ length: MAX_JSON_ITEMS }, () => ({ ok: 1 })) })).toBeUndefined();
   });
 
   it('accepts everything else', () => {
-    expect(findInvalidText({ a: [1, true, null, { b: 'ünïcødé ✓' }] })).toBeUndefined();
-    expect(findInvalidText(undefined)).toBeUndefined();
+    expect(named({ a: [1, true, null, { b: 'ünïcødé ✓' }] })).toBeUndefined();
+    expect(named(undefined)).toBeUndefined();
   });
 });

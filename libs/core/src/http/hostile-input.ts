@@ -68,38 +68,32 @@ function textFault(value: string): string | undefined {
 }
 
 /**
- * The first string (key or value) within a parsed input that is not valid text, with the
- * path of its field in the form the validation errors use (`items.0.reason`).
+ * The first fault of a parsed input, in one walk: an object of more than MAX_JSON_KEYS fields
+ * or a list of more than MAX_JSON_ITEMS items (checked before its contents are walked), or a
+ * string (key or value) that is not valid text, named by the path of its field in the form the
+ * validation errors use (`items.0.reason`; `root` for the input itself). Nesting is bounded
+ * before this is called (nestsDeeperThan).
  */
-export function findInvalidText(value: unknown, field = ''): { field: string; error: string } | undefined {
-  // Nesting is bounded before this is called (nestsDeeperThan), sizes by findOversized.
+export function findInputFault(value: unknown, field = '', root = 'body'): DomainError | undefined {
   if (typeof value === 'string') {
     const error = textFault(value);
-    return error === undefined ? undefined : { field: field || 'body', error };
+    return error === undefined ? undefined : new RequestValidationError([{ field: field || root, errors: [error] }]);
   }
   if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const path = field ? `${field}.${key}` : key;
-    const keyError = textFault(key);
-    if (keyError !== undefined) return { field: path, error: `has a name that ${keyError}` };
-    const found = findInvalidText(inner, path);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** The first object with more than MAX_JSON_KEYS fields, or array with more than MAX_JSON_ITEMS items. */
-export function findOversized(value: unknown, field = ''): JsonTooLargeError | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const name = field || 'body';
   const entries = Object.entries(value);
-  if (Array.isArray(value) && value.length > MAX_JSON_ITEMS)
-    return new JsonTooLargeError(name, `${value.length} items`);
+  if (Array.isArray(value) && value.length > MAX_JSON_ITEMS) {
+    return new JsonTooLargeError(field || root, `${value.length} items`);
+  }
   if (!Array.isArray(value) && entries.length > MAX_JSON_KEYS) {
-    return new JsonTooLargeError(name, `${entries.length} fields`);
+    return new JsonTooLargeError(field || root, `${entries.length} fields`);
   }
   for (const [key, inner] of entries) {
-    const found = findOversized(inner, field ? `${field}.${key}` : key);
+    const path = field ? `${field}.${key}` : key;
+    const keyError = textFault(key);
+    if (keyError !== undefined) {
+      return new RequestValidationError([{ field: path, errors: [`has a name that ${keyError}`] }]);
+    }
+    const found = findInputFault(inner, path, root);
     if (found) return found;
   }
   return undefined;
@@ -121,11 +115,10 @@ export function installInputChecks(app: NestFastifyApplication): void {
     void parseJson(request as FastifyRequest, text, done);
   });
   fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: (e?: Error) => void) => {
-    const oversized = findOversized(request.query, 'query') ?? findOversized(request.body);
-    if (oversized) return done(oversized);
-    const found =
-      findInvalidText(request.params) ?? findInvalidText(request.query) ?? findInvalidText(request.body, '');
-    if (found) return done(new RequestValidationError([{ field: found.field, errors: [found.error] }]));
-    done();
+    const fault =
+      findInputFault(request.params, '', 'params') ??
+      findInputFault(request.query, '', 'query') ??
+      findInputFault(request.body);
+    done(fault);
   });
 }
